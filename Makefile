@@ -1,0 +1,27 @@
+# Two entry points, each doing all set-up itself: `make lab` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+# The CPU build lies on disk on our machines; users with a GPU build already in
+# the venv keep it (the check below skips the install when torch imports).
+TORCH_SPEC ?= torch==2.13.0
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: lab test install clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install "$(TORCH_SPEC)"
+	$(PY) -m pip install -e ".[lab,test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+lab: $(VENV)/.installed
+	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests notebooks $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,1 @@
+"""Sub-commands of `brr-lab`; each module defines `register(subparsers)`."""

@@ -1,0 +1,181 @@
+"""Binary focal loss with exact, documented semantics (Lin et al. 2017, Eq. 5).
+
+Who multiplies what, in one place:
+
+* ``alpha`` multiplies every POSITIVE term; ``1 - alpha`` multiplies every negative term.
+  ``alpha=0.25`` gives each positive one third of a negative's weight. ``None`` switches
+  alpha weighting off (both classes weight 1).
+* ``pos_weight`` multiplies the positive term only, exactly as in
+  ``torch.nn.BCEWithLogitsLoss``. With ``alpha`` set too, a positive weighs
+  ``alpha * pos_weight`` against a negative's ``1 - alpha``: two class weights.
+* ``gamma`` scales each term by ``(1 - p_t) ** gamma``. It is not a class weight: at
+  p = 0.5 both classes get the same factor.
+
+p_t always comes from the sigmoid of the logits, never from ``exp(-loss)``: with
+pos_weight inside the loss that shortcut turns p_t into p ** pos_weight and silently
+switches focusing off for positives.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from brr_lab._validation import check_real, invalid
+
+REDUCTIONS = ("none", "mean", "sum", "positives")
+_WHERE = "binary_focal_loss"
+
+
+def binary_focal_loss(
+    logits: Tensor,
+    targets: Tensor,
+    *,
+    alpha: float | None = None,
+    gamma: float = 2.0,
+    pos_weight: float | Tensor | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Binary focal loss on logits.
+
+    .. math::
+        \ell = -\,y\,\alpha\,w_+\,(1-p)^\gamma \log p \;-\; (1-y)(1-\alpha)\,p^\gamma \log(1-p),
+        \qquad p = \sigma(z)
+
+    Args:
+        logits: raw scores z, any shape, floating point.
+        targets: labels in [0, 1] (soft labels allowed), with a shape that broadcasts
+            to ``logits.shape`` without enlarging it.
+        alpha: weight of the positive class in [0, 1]; negatives get ``1 - alpha``.
+            ``None`` (default) means no alpha weighting.
+        gamma: focusing parameter, ``>= 0``. ``0`` gives (weighted) cross-entropy.
+        pos_weight: ``> 0``, a number or a tensor broadcastable to ``logits``; multiplies
+            the positive term as in ``BCEWithLogitsLoss``. ``None`` means 1.
+        reduction: ``"none"``, ``"mean"``, ``"sum"``, or ``"positives"`` (sum divided by
+            ``max(1, targets.sum())``, the number of positives for hard labels, as in
+            RetinaNet).
+
+    Half-precision inputs are computed in float32 (as autocast does for BCE), so the
+    loss and its gradients stay finite for logits up to +-1e4.
+    """
+    alpha, gamma, pos_weight = _check_settings(alpha, gamma, pos_weight, logits)
+    if reduction not in REDUCTIONS:
+        raise invalid("reduction", _WHERE, f"one of {list(REDUCTIONS)}", reduction)
+    if not torch.is_tensor(logits) or not logits.is_floating_point():
+        raise invalid("logits", _WHERE, "a floating-point tensor", _describe(logits))
+    if not torch.is_tensor(targets):
+        raise invalid("targets", _WHERE, "a tensor", _describe(targets))
+    _check_shapes(logits, targets)
+    _check_targets(targets)
+
+    if logits.dtype in (torch.float16, torch.bfloat16):
+        logits = logits.float()
+    targets = targets.to(logits.dtype)
+
+    log_p = F.logsigmoid(logits)          # log p
+    log_not_p = F.logsigmoid(-logits)     # log (1 - p)
+    pos_term = -log_p
+    neg_term = -log_not_p
+    if gamma != 0.0:
+        # exp(gamma * log(1 - p)) instead of (1 - p) ** gamma: finite gradient at p -> 1.
+        pos_term = pos_term * torch.exp(gamma * log_not_p)
+        neg_term = neg_term * torch.exp(gamma * log_p)
+    if pos_weight is not None:
+        pos_term = pos_term * pos_weight.to(device=logits.device, dtype=logits.dtype)
+    if alpha is not None:
+        pos_term = alpha * pos_term
+        neg_term = (1.0 - alpha) * neg_term
+    loss = targets * pos_term + (1.0 - targets) * neg_term
+
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    # "positives": RetinaNet normalises by the number of positive examples.
+    n_pos = targets.sum().clamp(min=1.0)
+    return loss.sum() / n_pos
+
+
+class BinaryFocalLoss(nn.Module):
+    """Module form of :func:`binary_focal_loss`; the arguments mean exactly the same."""
+
+    def __init__(self, *, alpha: float | None = None, gamma: float = 2.0,
+                 pos_weight: float | Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__()
+        alpha, gamma, pos_weight = _check_settings(alpha, gamma, pos_weight, None)
+        if reduction not in REDUCTIONS:
+            raise invalid("reduction", "BinaryFocalLoss", f"one of {list(REDUCTIONS)}", reduction)
+        self.alpha = alpha
+        self.gamma = gamma
+        self.reduction = reduction
+        # A buffer so that .to(device) moves it with the module.
+        self.register_buffer("pos_weight", pos_weight, persistent=False)
+
+    def forward(self, logits: Tensor, targets: Tensor) -> Tensor:
+        return binary_focal_loss(logits, targets, alpha=self.alpha, gamma=self.gamma,
+                                 pos_weight=self.pos_weight, reduction=self.reduction)
+
+    def extra_repr(self) -> str:
+        pw = None if self.pos_weight is None else self.pos_weight.tolist()
+        return f"alpha={self.alpha}, gamma={self.gamma}, pos_weight={pw}, reduction={self.reduction!r}"
+
+
+def _check_settings(alpha, gamma, pos_weight, logits):
+    if alpha is not None:
+        alpha = check_real(alpha, "alpha", _WHERE, low=0.0, high=1.0,
+                           allowed="None or a float in [0, 1] (the weight of the positive class)")
+    gamma = check_real(gamma, "gamma", _WHERE, low=0.0, allowed="a finite float >= 0")
+    if pos_weight is not None:
+        allowed = "None or a positive finite number (or tensor of them)"
+        if torch.is_tensor(pos_weight):
+            if not pos_weight.is_floating_point():
+                pos_weight = pos_weight.double()
+            bad = ~torch.isfinite(pos_weight) | (pos_weight <= 0)
+            if bad.any():
+                raise invalid("pos_weight", _WHERE, allowed, pos_weight[bad].flatten()[0].item())
+        else:
+            value = check_real(pos_weight, "pos_weight", _WHERE, low=0.0, low_open=True, allowed=allowed)
+            pos_weight = torch.tensor(value, dtype=torch.float64)
+        if logits is not None:
+            try:
+                shape = torch.broadcast_shapes(logits.shape, pos_weight.shape)
+            except RuntimeError:
+                shape = None
+            if shape != logits.shape:
+                raise invalid("pos_weight", _WHERE,
+                              f"broadcastable to the logits' shape {tuple(logits.shape)}",
+                              f"a tensor of shape {tuple(pos_weight.shape)}")
+    return alpha, gamma, pos_weight
+
+
+def _check_shapes(logits: Tensor, targets: Tensor) -> None:
+    # Broadcasting that enlarges the logits ((N, 1) against (N,)) is a classic silent bug.
+    try:
+        shape = torch.broadcast_shapes(logits.shape, targets.shape)
+    except RuntimeError:
+        shape = None
+    if shape != logits.shape:
+        raise invalid("targets", _WHERE,
+                      f"a tensor whose shape broadcasts to the logits' shape {tuple(logits.shape)}",
+                      f"a tensor of shape {tuple(targets.shape)}")
+
+
+def _check_targets(targets: Tensor) -> None:
+    if targets.numel() == 0:
+        return
+    values = targets.detach()
+    if values.is_floating_point():
+        bad = torch.isnan(values) | (values < 0) | (values > 1)
+    else:
+        bad = (values < 0) | (values > 1)
+    if bad.any():
+        raise invalid("targets", _WHERE, "labels in [0, 1]",
+                      f"{values[bad].flatten()[0].item()} (at least one label outside)")
+
+
+def _describe(x) -> str:
+    if torch.is_tensor(x):
+        return f"a {x.dtype} tensor"
+    return type(x).__name__
