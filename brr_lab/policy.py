@@ -150,6 +150,11 @@ def resolve_weighting(*, alpha: float | None = None, gamma: float = 2.0,
                         f"(a positive weighs {alpha / (1 - alpha):.3g}x a negative)")
     if prevalence is not None:
         imbalance = (1 - prevalence) / prevalence
+        corrected = any(m.active for m in mechanisms)
+        if corrected and 0 < eff < imbalance / OVER_CORRECTION_FACTOR:
+            warnings.append(f"partial correction: the effective {eff:.3g}:1 is "
+                            f"{imbalance / eff:.3g}x less than the data's {imbalance:.3g}:1 "
+                            f"imbalance (q* = {qs:.3g})")
         if eff > OVER_CORRECTION_FACTOR * imbalance:
             warnings.append(f"over-correction: the effective {eff:.3g}:1 exceeds the data's "
                             f"{imbalance:.3g}:1 imbalance; q* = {qs:.3g}, so windows far less "
