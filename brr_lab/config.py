@@ -1,0 +1,416 @@
+"""The brr_lab training config: one validated schema, read from YAML with ``yaml.safe_load``.
+
+Layout (every section optional; defaults are listed in the models below)::
+
+    name: after_fix
+    data:    {path, window_s, stride_s, label_rule, min_fraction, sfreq, l_freq, h_freq}
+    loss:    {kind: bce|focal, alpha, gamma, pos_weight: <number>|auto|sqrt|null}
+    sampler: {balanced: true|false, target_fraction: <(0, 1)>|sqrt}
+    trainer: {epochs, batch_size, lr, weight_decay, grad_clip, seed, device, prior_bias_init}
+    eval:    {threshold}
+
+Every mistake is an error, never ignored: an unknown key (with the closest known key
+suggested), a wrong type or range (naming the file, the key path, its line and the
+value), a duplicate key (which ``yaml.safe_load`` would resolve silently to the last
+one), an empty file. Files in the original project's layout (brain-go-brr-v2) are
+read through :mod:`brr_lab.legacy_config`.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "ConfigError",
+    "Problem",
+    "DataSettings",
+    "LossSettings",
+    "SamplerSettings",
+    "TrainerSettings",
+    "EvalSettings",
+    "TrainConfig",
+    "LoadedConfig",
+    "load_config",
+    "parse_config",
+    "read_yaml",
+    "closest_key",
+    "effective_fraction",
+    "resolve_pos_weight",
+]
+
+# PyYAML follows YAML 1.1, where `1e-3` (no dot) is a string, not a float. Real configs
+# (the original project's among them) write learning rates that way; a number written
+# in scientific notation means that number, so such strings are read as floats.
+_SCIENTIFIC = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)[eE][-+]?\d+$")
+
+
+def _yaml12_float(value: Any) -> Any:
+    if isinstance(value, str) and _SCIENTIFIC.match(value.strip()):
+        return float(value)
+    return value
+
+
+Real = Annotated[float, BeforeValidator(_yaml12_float)]
+
+
+class _Section(BaseModel):
+    # strict: "30" is not 30 and true is not 1; extra="forbid": unknown keys are errors.
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+
+
+class DataSettings(_Section):
+    """Where the windows come from and how they are cut and labelled."""
+
+    path: str | None = Field(None, description="a folder of EDF + .csv_bi files, or null "
+                             "(synthetic recordings)")
+    window_s: Real = Field(2.0, gt=0, description="a window length in seconds > 0")
+    stride_s: Real = Field(1.0, gt=0, description="a step between windows in seconds > 0")
+    label_rule: Literal["any", "fraction"] = Field(
+        "any", description="'any' (a window with any seizure is positive) or 'fraction' (at "
+        "least min_fraction of it)")
+    min_fraction: Real = Field(0.5, gt=0, le=1, description="a fraction in (0, 1], used by "
+                               "label_rule 'fraction'")
+    sfreq: Real | None = Field(64.0, gt=0, description="a sampling rate in Hz > 0 to resample "
+                               "to, or null (native rate)")
+    l_freq: Real | None = Field(None, ge=0, description="a high-pass edge in Hz >= 0, or null")
+    h_freq: Real | None = Field(None, gt=0, description="a low-pass edge in Hz > 0, or null")
+
+
+class LossSettings(_Section):
+    """The loss and its class weights: alpha multiplies positives, pos_weight too."""
+
+    kind: Literal["bce", "focal"] = Field("bce", description="'bce' or 'focal'")
+    alpha: Real | None = Field(None, ge=0, le=1, description="a float in [0, 1] (focal alpha, "
+                               "the weight of POSITIVES), or null (off)")
+    gamma: Real = Field(2.0, ge=0, description="a float >= 0 (focusing; not a class weight)")
+    pos_weight: Union[Annotated[Real, Field(gt=0)], Literal["auto", "sqrt"], None] = Field(
+        None, description="a number > 0, 'auto' (= n_neg/n_pos), 'sqrt' (its square root), "
+        "or null (off)")
+
+
+class SamplerSettings(_Section):
+    """A batch sampler that over-draws positives (a class weight by another name)."""
+
+    balanced: bool = Field(False, description="true or false (draw batches with "
+                           "target_fraction positives)")
+    target_fraction: Union[Annotated[Real, Field(gt=0, lt=1)], Literal["sqrt"]] = Field(
+        0.5, description="a positive fraction per batch in (0, 1), or 'sqrt' (positives drawn "
+        "with weight sqrt(n_neg/n_pos), as the original project's sampler did)")
+
+
+class TrainerSettings(_Section):
+    """Optimisation settings the brr_lab trainer reads."""
+
+    epochs: int = Field(30, ge=1, description="an integer >= 1")
+    batch_size: int = Field(64, ge=1, description="an integer >= 1")
+    lr: Real = Field(1e-3, gt=0, description="a learning rate > 0")
+    weight_decay: Real = Field(0.0, ge=0, description="a float >= 0")
+    grad_clip: Real | None = Field(None, gt=0, description="a max gradient norm > 0, or null "
+                                   "(off)")
+    seed: int = Field(0, ge=0, description="an integer >= 0")
+    device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$",
+                        description="'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
+    prior_bias_init: bool = Field(
+        False, description="true or false (output bias = log(pi/(1-pi)), RetinaNet 3.3)")
+
+
+class EvalSettings(_Section):
+    threshold: Real = Field(0.5, gt=0, lt=1, description="a decision threshold on p in (0, 1)")
+
+
+class TrainConfig(_Section):
+    """A whole brr_lab training config. ``TrainConfig()`` holds every default."""
+
+    name: str | None = Field(None, description="a string, or null")
+    description: str | None = Field(None, description="a string, or null")
+    data: DataSettings = Field(default_factory=DataSettings)
+    loss: LossSettings = Field(default_factory=LossSettings)
+    sampler: SamplerSettings = Field(default_factory=SamplerSettings)
+    trainer: TrainerSettings = Field(default_factory=TrainerSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "TrainConfig":
+        """Read and validate a YAML file (either layout); raises ConfigError, a ValueError."""
+        return load_config(path).config
+
+    def loss_kwargs(self, prevalence: float) -> dict:
+        """``alpha``, ``gamma``, ``pos_weight`` for ``brr_lab.losses.binary_focal_loss``.
+
+        BCE is focal loss with gamma 0 and no alpha; 'auto'/'sqrt' are resolved against
+        ``prevalence`` (the training data's fraction of positives).
+        """
+        focal = self.loss.kind == "focal"
+        return {"alpha": self.loss.alpha if focal else None,
+                "gamma": self.loss.gamma if focal else 0.0,
+                "pos_weight": resolve_pos_weight(self.loss.pos_weight, prevalence)}
+
+    def trainer_kwargs(self, prevalence: float) -> dict:
+        """Optimisation, sampler and threshold settings as plain keyword arguments."""
+        t = self.trainer
+        fraction = (effective_fraction(self.sampler.target_fraction, prevalence)
+                    if self.sampler.balanced else None)
+        return {"epochs": t.epochs, "batch_size": t.batch_size, "lr": t.lr,
+                "weight_decay": t.weight_decay, "grad_clip": t.grad_clip, "seed": t.seed,
+                "device": t.device, "sampler_fraction": fraction,
+                "threshold": self.eval.threshold}
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one file: where (key path, line) and what."""
+
+    key: str | None
+    line: int | None
+    message: str
+
+    def format(self, file: str) -> str:
+        where = f"{file}:{self.line}" if self.line else file
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be read or does not validate. Lists every problem found."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = list(problems)
+        super().__init__("\n".join(p.format(file) for p in self.problems))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class LoadedConfig:
+    """A validated config plus what the audit needs to know about where it came from."""
+
+    file: str
+    config: TrainConfig
+    layout: str = "brr_lab"                        # or "brain-go-brr-v2"
+    explicit: frozenset[str] = frozenset()         # native key paths written in the file
+    source_keys: dict[str, str] = field(default_factory=dict)  # native path -> key in the file
+    lines: dict[str, int] = field(default_factory=dict)        # key in the file -> line
+    notes: list[str] = field(default_factory=list)             # what the mapping assumed
+    dropped_pos_weight: str | None = None  # set when the original code drops its pos_weight
+
+    def source_key(self, native: str) -> str:
+        return self.source_keys.get(native, native)
+
+    def line_of(self, native: str) -> int | None:
+        return self.lines.get(self.source_key(native))
+
+
+def read_yaml(path: str | Path) -> tuple[dict, dict[str, int]]:
+    """Read one YAML mapping with ``yaml.safe_load``; also return each key path's line.
+
+    Raises ConfigError for an unreadable file, malformed YAML, an empty file, a top level
+    that is not a mapping, or a key written twice in one mapping.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(file, [Problem(None, None, f"cannot read the file ({err})")]) from None
+    try:
+        # compose gives the node tree with line marks; safe_load builds plain Python data.
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        what = getattr(err, "problem", None) or str(err)
+        raise ConfigError(file, [Problem(None, line, f"malformed YAML: {what}")]) from None
+    if data is None:
+        raise ConfigError(file, [Problem(None, None, "the file is empty: expected a mapping of "
+                                         "settings")])
+    if not isinstance(data, dict):
+        line = node.start_mark.line + 1 if node is not None else None
+        raise ConfigError(file, [Problem(None, line, "the top level must be a mapping of settings. "
+                                         f"Got a {type(data).__name__} instead.")])
+    lines: dict[str, int] = {}
+    duplicates: list[Problem] = []
+    _walk_marks(node, "", lines, duplicates)
+    if duplicates:
+        raise ConfigError(file, duplicates)
+    return data, lines
+
+
+def _walk_marks(node, prefix: str, lines: dict[str, int], duplicates: list[Problem]) -> None:
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: set[str] = set()
+    for key_node, value_node in node.value:
+        key = f"{prefix}{key_node.value}"
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            duplicates.append(Problem(key, line, "this key is written twice in one mapping; "
+                                      "YAML would keep the last value silently"))
+        seen.add(key)
+        lines.setdefault(key, line)
+        _walk_marks(value_node, key + ".", lines, duplicates)
+
+
+def closest_key(key: str, known) -> str | None:
+    """The known key most like ``key`` (difflib), or None when nothing is close."""
+    found = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Read, validate and (for the original project's layout) map one config file."""
+    data, lines = read_yaml(path)
+    from brr_lab import legacy_config  # local import: it builds on this module
+
+    if legacy_config.is_legacy(data):
+        return legacy_config.map_legacy(data, lines, str(path))
+    return parse_config(data, lines, str(path))
+
+
+def parse_config(data: dict, lines: dict[str, int] | None = None, file: str = "<config>",
+                 *, source_keys: dict[str, str] | None = None) -> LoadedConfig:
+    """Validate a dict in the brr_lab layout. ``source_keys`` renames key paths in errors."""
+    lines = lines or {}
+    source_keys = source_keys or {}
+    try:
+        config = TrainConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(file, _problems(err, data, lines, source_keys)) from None
+    return LoadedConfig(file=file, config=config, explicit=frozenset(_paths(data)),
+                        source_keys=dict(source_keys), lines=lines)
+
+
+def _paths(data: dict, prefix: str = "") -> list[str]:
+    out = []
+    for key, value in data.items():
+        out.append(prefix + str(key))
+        if isinstance(value, dict):
+            out += _paths(value, prefix + str(key) + ".")
+    return out
+
+
+def _problems(err: ValidationError, data: dict, lines: dict[str, int],
+              source_keys: dict[str, str]) -> list[Problem]:
+    grouped: dict[str, list[dict]] = {}
+    for e in err.errors(include_url=False):
+        loc = [str(part) for part in e["loc"] if not _is_union_tag(part)]
+        grouped.setdefault(".".join(loc), []).append(e)
+    problems = []
+    for native, errors in grouped.items():
+        loc = native.split(".")
+        e = errors[0]
+        if len(errors) > 1:  # a union reports each branch: say what the key allows instead
+            e = {**e, "msg": "Input is not an allowed value"}
+        key = source_keys.get(native, native)
+        line = lines.get(key)
+        if e["type"] == "extra_forbidden":
+            known = _known_fields(loc[:-1])
+            hint = closest_key(loc[-1], known)
+            msg = ("unknown key" + (f"; did you mean '{_join(loc[:-1], hint)}'?" if hint else ".")
+                   + f" Known keys here: {', '.join(sorted(known))}.")
+            if _is_legacy_key(loc):
+                msg += (" (This key belongs to the brain-go-brr-v2 layout, which is recognised "
+                        "by its top-level sections: training, experiment, model ...)")
+        else:
+            msg = _explain(native, e, _value_at(data, loc))
+        problems.append(Problem(key, line, msg))
+    return sorted(problems, key=lambda p: (p.line or 0, p.key or ""))
+
+
+def _is_legacy_key(loc: list[str]) -> bool:
+    from brr_lab.legacy_config import LEGACY_KEYS
+
+    node: Any = LEGACY_KEYS
+    for part in loc:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _is_union_tag(part) -> bool:
+    # pydantic adds the union branch ("function-before[...]", "literal['auto','sqrt']") to loc.
+    return isinstance(part, str) and ("[" in part or part in ("float", "int", "str", "bool"))
+
+
+def _join(parent: list[str], key: str) -> str:
+    return ".".join([*parent, key])
+
+
+def _known_fields(loc: list[str]) -> list[str]:
+    model: type[BaseModel] = TrainConfig
+    for part in loc:
+        ann = model.model_fields[part].annotation
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        model = ann
+    return list(model.model_fields)
+
+
+def _field_info(loc: list[str]):
+    model: type[BaseModel] = TrainConfig
+    info = None
+    for part in loc:
+        if model is None or part not in model.model_fields:
+            return None
+        info = model.model_fields[part]
+        ann = info.annotation
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    return info
+
+
+_MISSING = object()
+
+
+def _value_at(data: Any, loc: list[str]) -> Any:
+    for part in loc:
+        if not isinstance(data, dict) or part not in data:
+            return _MISSING
+        data = data[part]
+    return data
+
+
+def _explain(native: str, e: dict, value: Any) -> str:
+    info = _field_info(native.split("."))
+    allowed = info.description if info is not None and info.description else None
+    got = "" if value is _MISSING else f" Got {value!r} instead."
+    reason = e["msg"]
+    if isinstance(value, str) and value.strip().lower() in ("none", "null", "~"):
+        reason += " (write null, unquoted, for 'off')"
+    text = reason
+    if e["type"] in ("model_type", "dict_type"):
+        text = "must be a mapping (a section) of settings"
+    elif allowed:
+        text += f"; expected {allowed}"
+    return text + "." + got
+
+
+def effective_fraction(target_fraction, prevalence: float) -> float:
+    """The sampler's positive fraction per batch; 'sqrt' depends on the prevalence.
+
+    A sampler that gives each positive weight sqrt(n_neg/n_pos) multiplies the odds of a
+    positive by that factor: odds pi/(1-pi) become sqrt(pi/(1-pi)).
+    """
+    if target_fraction == "sqrt":
+        odds = math.sqrt(prevalence / (1 - prevalence))
+        return odds / (1 + odds)
+    return float(target_fraction)
+
+
+def resolve_pos_weight(pos_weight, prevalence: float) -> float | None:
+    """A number for pos_weight: 'auto' = n_neg/n_pos, 'sqrt' = its square root."""
+    if pos_weight == "auto":
+        return (1 - prevalence) / prevalence
+    if pos_weight == "sqrt":
+        return math.sqrt((1 - prevalence) / prevalence)
+    return None if pos_weight is None else float(pos_weight)
