@@ -1,0 +1,4 @@
+"""Notebook widgets: thin ipywidgets/plotly panels over the tested brr_lab functions."""
+from brr_lab.widgets.weights_explorer import CURVE_SCALES, SLIDER_RANGES, WeightsExplorer
+
+__all__ = ["WeightsExplorer", "SLIDER_RANGES", "CURVE_SCALES"]
