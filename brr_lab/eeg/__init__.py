@@ -8,7 +8,7 @@ from brr_lab.eeg.guards import SingleClassLabelsError, check_labels
 from brr_lab.eeg.loader import (
     EdfReadError, MissingChannelsError, load_recording, load_recordings, load_windows,
 )
-from brr_lab.eeg.plot import plot_recording
+from brr_lab.eeg.plot import Spectrogram, channel_spectrogram, plot_recording, plot_spectrogram
 from brr_lab.eeg.recording import Recording
 from brr_lab.eeg.report import DatasetReport
 from brr_lab.eeg.sample import make_sample
@@ -19,6 +19,6 @@ __all__ = [
     "AnnotationError", "DEFAULT_BACKGROUND_LABELS", "DEFAULT_SEIZURE_LABELS", "DatasetReport",
     "EdfReadError", "MissingChannelsError", "Recording", "STANDARD_CHANNELS", "SingleClassLabelsError",
     "WindowSet", "check_labels", "load_recording", "load_recordings", "load_windows", "make_sample",
-    "make_windows", "normalise_channel_name", "parse_annotation_file", "plot_recording",
+    "make_windows", "normalise_channel_name", "parse_annotation_file", "plot_recording", "plot_spectrogram", "channel_spectrogram", "Spectrogram",
     "seizure_intervals", "simulate_recordings",
 ]
