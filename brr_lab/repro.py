@@ -175,8 +175,13 @@ def load_repro_data(data: str | Path | None = None, *, difficulty: float | None 
 
 
 def run_scenario(name: str, data: ReproData, *, seed: int, epochs: int = DEFAULT_EPOCHS,
-                 device: str = "cpu", verbose: bool = False, progress: bool = False) -> dict:
-    """Train one scenario with one seed; return its row (see :func:`run_repro`)."""
+                 device: str = "cpu", verbose: bool = False, progress: bool = False,
+                 callbacks=()) -> dict:
+    """Train one scenario with one seed; return its row (see :func:`run_repro`).
+
+    ``callbacks``: :class:`brr_lab.trainer.Callback` instances passed to the trainer (a
+    notebook panel redraws its plots from ``on_epoch_end``).
+    """
     if name not in SCENARIOS:
         raise invalid("scenario", _WHERE, f"one of {list(SCENARIOS)}", name)
     sc = SCENARIOS[name]
@@ -200,7 +205,7 @@ def run_scenario(name: str, data: ReproData, *, seed: int, epochs: int = DEFAULT
     trainer = Trainer(model, loss, epochs=epochs, batch_size=BATCH_SIZE, lr=LR, seed=seed,
                       device=device, sampler_fraction=sc.sampler_fraction,
                       allow_stacked=sc.allow_stacked, eval_logit_shift=shift,
-                      progress=progress, verbose=verbose)
+                      progress=progress, verbose=verbose, callbacks=callbacks)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)  # labels-all-zero: NaN on purpose

@@ -1,4 +1,6 @@
 """Notebook widgets: thin ipywidgets/plotly panels over the tested brr_lab functions."""
+from brr_lab.widgets.training_panel import EPOCH_RANGE, PLOTTED, SEED_RANGE, TrainingPanel
 from brr_lab.widgets.weights_explorer import CURVE_SCALES, SLIDER_RANGES, WeightsExplorer
 
-__all__ = ["WeightsExplorer", "SLIDER_RANGES", "CURVE_SCALES"]
+__all__ = ["WeightsExplorer", "SLIDER_RANGES", "CURVE_SCALES",
+           "TrainingPanel", "SEED_RANGE", "EPOCH_RANGE", "PLOTTED"]

@@ -1,0 +1,329 @@
+"""A control panel that trains one reproduction scenario live and redraws it per epoch.
+
+Pick a scenario of :data:`brr_lab.repro.SCENARIOS`, a seed and a number of epochs, press
+Train: the panel runs :func:`brr_lab.repro.run_scenario` (the same model, split, loss and
+budget as ``brr-lab repro``) with a trainer callback that, after every epoch, moves the
+progress bar and redraws validation AUROC, AUPRC (beside the prevalence, its value for a
+constant output), the predicted-positive rate at 0.5 and the positives' share of the
+gradient on the logits. At the end it shows the diagnosis (:mod:`brr_lab.diagnosis`) and
+what to check next; for ``labels-all-zero`` it shows what the label guard said first.
+
+The work is :meth:`TrainingPanel.train`, callable without a kernel (the Train button only
+calls it), so tests and notebooks run the same code a click runs.
+"""
+from __future__ import annotations
+
+import html
+import math
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from brr_lab import repro
+from brr_lab._validation import invalid
+from brr_lab.trainer import Callback
+
+__all__ = ["TrainingPanel", "SEED_RANGE", "EPOCH_RANGE", "PLOTTED"]
+
+_WHERE = "TrainingPanel"
+
+# Seeds as run_repro numbers them (0..n-1); an upper bound keeps the text box honest.
+SEED_RANGE = (0, 9999)
+# Up to repro's --long budget (5 x 6 epochs), about 10 s on one CPU thread.
+EPOCH_RANGE = (1, repro.DEFAULT_EPOCHS * repro.LONG_FACTOR)
+
+# (history key, legend name, subplot column, dashed, shown in the legend), in trace order.
+# The prevalence is drawn in both plots: it is AUPRC's floor and the rate a well-calibrated
+# model would call positive.
+PLOTTED: tuple[tuple[str, str, int, bool, bool], ...] = (
+    ("val_auroc", "AUROC", 1, False, True),
+    ("val_auprc", "AUPRC", 1, False, True),
+    ("val_prevalence", "prevalence", 1, True, True),
+    ("pred_pos_rate", "predicted positive (at 0.5)", 2, False, True),
+    ("pos_grad_share", "positives' gradient share", 2, False, True),
+    ("val_prevalence", "prevalence", 2, True, False),
+)
+_COLOURS = {"val_auroc": "#1f77b4", "val_auprc": "#ff7f0e", "val_prevalence": "#555",
+            "pred_pos_rate": "#d62728", "pos_grad_share": "#2ca02c"}
+
+
+def _plot_value(x) -> float | None:
+    """NaN (AUROC on single-class labels) becomes a gap in the plot, not a point at 0."""
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def _fmt(x, spec: str) -> str:
+    return "n/a" if _plot_value(x) is None else format(x, spec)
+
+
+class _LiveCallback(Callback):
+    """Forwards the trainer's hooks to the panel."""
+
+    def __init__(self, panel: "TrainingPanel") -> None:
+        self.panel = panel
+
+    def on_fit_start(self, trainer) -> None:
+        self.panel._on_fit_start(trainer)
+
+    def on_epoch_end(self, trainer, record: dict) -> None:
+        self.panel._on_epoch_end(record)
+
+    def on_fit_end(self, trainer) -> None:
+        self.panel.diagnosis = trainer.diagnosis
+
+
+class TrainingPanel(widgets.VBox):
+    """Scenario picker, seed, epochs and a Train button over :func:`brr_lab.repro.run_scenario`.
+
+    Args:
+        data: a :class:`brr_lab.repro.ReproData` (reuse one across panels and runs), or None
+            to load ``data_sample/`` with :func:`brr_lab.repro.load_repro_data` on the
+            first :meth:`train`.
+        scenario: a name in ``repro.SCENARIOS``.
+        seed: an int in ``SEED_RANGE`` (model initialisation and batch order).
+        epochs: an int in ``EPOCH_RANGE``.
+        threads: torch CPU threads while training (restored after), or None to leave
+            torch's setting. One by default, as ``run_repro``: on a shared 2-core machine
+            two threads were measured 5-20x slower than one on this small model.
+
+    Settings outside these ranges raise ``ValueError`` (here, in :meth:`set` and in
+    :meth:`train`): an ipywidgets control would clamp them silently.
+
+    Attributes read by tests and notebooks: ``history`` (the trainer's per-epoch records
+    of the last run), ``row`` (its ``run_scenario`` row), ``diagnosis`` (a
+    ``brr_lab.diagnosis.Diagnosis``), ``figure`` (plotly ``FigureWidget``, traces named
+    as in ``PLOTTED``), ``progress`` (``IntProgress``), ``result`` (HTML: diagnosis and
+    guard), ``out`` (``Output``: the weighting setup and one line per epoch), and the
+    controls ``scenario_dropdown``, ``seed_input``, ``epochs_slider``, ``train_button``.
+    """
+
+    def __init__(self, data: repro.ReproData | None = None, *, scenario: str = "postmortem-bug",
+                 seed: int = 0, epochs: int = repro.DEFAULT_EPOCHS, threads: int | None = 1,
+                 **kwargs):
+        if data is not None and not isinstance(data, repro.ReproData):
+            raise invalid("data", _WHERE, "None or a brr_lab.repro.ReproData "
+                          "(from repro.load_repro_data)", type(data).__name__)
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                    or threads < 1):
+            raise invalid("threads", _WHERE, "None or an int >= 1", threads)
+        _check_scenario(scenario)
+        _check_int(seed, "seed", SEED_RANGE)
+        _check_int(epochs, "epochs", EPOCH_RANGE)
+        self.data = data
+        self.threads = threads
+        self.history: list[dict] = []
+        self.row: dict | None = None
+        self.diagnosis = None
+
+        self.scenario_dropdown = widgets.Dropdown(options=list(repro.SCENARIOS), value=scenario,
+                                                  description="scenario")
+        # IntText, not a bounded box: a bounded one clamps silently; train() validates.
+        self.seed_input = widgets.IntText(value=seed, description="seed",
+                                          layout=widgets.Layout(width="12em"))
+        # continuous_update=False: only a released slider sends its value.
+        self.epochs_slider = widgets.IntSlider(value=epochs, min=EPOCH_RANGE[0],
+                                               max=EPOCH_RANGE[1], description="epochs",
+                                               continuous_update=False)
+        self.train_button = widgets.Button(description="Train", button_style="primary",
+                                           icon="play")
+        self.progress = widgets.IntProgress(value=0, min=0, max=epochs,
+                                            description=f"epoch 0/{epochs}",
+                                            style={"description_width": "7em"})
+        self.about = widgets.HTML()
+        self.result = widgets.HTML()
+        self.out = widgets.Output()
+        for w, css in ((self.scenario_dropdown, "scenario"), (self.seed_input, "seed"),
+                       (self.epochs_slider, "epochs"), (self.train_button, "train"),
+                       (self.progress, "progress"), (self.about, "about"),
+                       (self.result, "result"), (self.out, "log")):
+            w.add_class(f"brr-{css}")
+        self.figure = self._make_figure()
+
+        controls = widgets.HBox([self.scenario_dropdown, self.seed_input, self.epochs_slider,
+                                 self.train_button])
+        # The FigureWidget gets its own row: inside an HBox it can collapse to zero width.
+        super().__init__([controls, self.about, self.progress, self.figure, self.result,
+                          self.out], **kwargs)
+        self.add_class("brr-training-panel")
+        self.scenario_dropdown.observe(self._on_scenario, names="value")
+        self.train_button.on_click(self._on_click)
+        self._on_scenario()
+
+    # ---- settings -------------------------------------------------------------------
+
+    def settings(self) -> dict:
+        """The current scenario, seed and epochs, validated."""
+        scenario = self.scenario_dropdown.value
+        _check_scenario(scenario)
+        seed = self.seed_input.value
+        _check_int(seed, "seed", SEED_RANGE)
+        epochs = self.epochs_slider.value
+        _check_int(epochs, "epochs", EPOCH_RANGE)
+        return {"scenario": scenario, "seed": seed, "epochs": epochs}
+
+    def set(self, *, scenario: str | None = None, seed: int | None = None,
+            epochs: int | None = None) -> "TrainingPanel":
+        """Set controls (None leaves one as it is); values out of range raise ``ValueError``."""
+        if scenario is not None:
+            _check_scenario(scenario)
+        if seed is not None:
+            _check_int(seed, "seed", SEED_RANGE)
+        if epochs is not None:
+            _check_int(epochs, "epochs", EPOCH_RANGE)
+        if scenario is not None:
+            self.scenario_dropdown.value = scenario
+        if seed is not None:
+            self.seed_input.value = seed
+        if epochs is not None:
+            self.epochs_slider.value = epochs
+        return self
+
+    # ---- training -------------------------------------------------------------------
+
+    def train(self) -> dict:
+        """Train the selected scenario now, redrawing after every epoch; return its row.
+
+        The row is ``run_scenario``'s (auroc, auprc, pred_pos_rate, recall, diagnosis,
+        escape_epoch, guard, ...). Invalid settings raise ``ValueError`` before training.
+        """
+        s = self.settings()
+        if self.data is None:
+            self.out.append_stdout(f"loading {repro.default_data_dir()} ...\n")
+            self.data = repro.load_repro_data()
+        self._reset(s["epochs"])
+        self.train_button.disabled = True
+        previous = torch.get_num_threads()
+        try:
+            if self.threads is not None:
+                torch.set_num_threads(self.threads)
+            row = repro.run_scenario(s["scenario"], self.data, seed=s["seed"],
+                                     epochs=s["epochs"], callbacks=[_LiveCallback(self)])
+        finally:
+            torch.set_num_threads(previous)
+            self.train_button.disabled = False
+        self.row = row
+        self._show_result(row)
+        return row
+
+    def _on_click(self, _button) -> None:
+        # An exception in a click handler only reaches the kernel's log: show it here.
+        try:
+            self.train()
+        except Exception as err:  # noqa: BLE001 - shown to the user, not swallowed
+            self.out.append_stderr(f"{type(err).__name__}: {err}\n")
+            self.result.value = (f'<b class="brr-error" style="color:#b00">'
+                                 f"{html.escape(type(err).__name__)}: {html.escape(str(err))}</b>")
+
+    def _reset(self, epochs: int) -> None:
+        self.history = []
+        self.row = None
+        self.diagnosis = None
+        self.out.outputs = ()
+        self.result.value = ""
+        self.progress.max = epochs
+        self.progress.value = 0
+        self.progress.description = f"epoch 0/{epochs}"
+        self.progress.bar_style = "info"
+        self._redraw()
+        with self.figure.batch_update():
+            self.figure.update_xaxes(range=[0.5, epochs + 0.5])
+
+    def _on_fit_start(self, trainer) -> None:
+        s = self.settings()
+        lines = [f"{s['scenario']}, seed {s['seed']}, {s['epochs']} epoch(s) on "
+                 f"{self.data.source}"]
+        if trainer.setup is not None:
+            lines += trainer.setup.summary().splitlines()
+        else:
+            lines.append("class weighting not resolved: the training labels hold one class")
+        if trainer.sampler is not None:
+            lines.append(trainer.sampler.report().describe())
+        self.out.append_stdout("\n".join(lines) + "\n")
+
+    def _on_epoch_end(self, record: dict) -> None:
+        self.history.append(dict(record))
+        self._redraw()
+        epoch = record["epoch"]
+        self.progress.value = epoch
+        self.progress.description = f"epoch {epoch}/{self.progress.max}"
+        self.out.append_stdout(
+            f"epoch {epoch}: AUROC {_fmt(record.get('val_auroc'), '.3f')}, AUPRC "
+            f"{_fmt(record.get('val_auprc'), '.3f')} (prevalence "
+            f"{_fmt(record.get('val_prevalence'), '.3f')}), predicted positive "
+            f"{_fmt(record.get('pred_pos_rate'), '.1%')}, positives' gradient share "
+            f"{_fmt(record.get('pos_grad_share'), '.1%')}, {record.get('diagnosis')}\n")
+
+    # ---- drawing --------------------------------------------------------------------
+
+    def _on_scenario(self, _change=None) -> None:
+        sc = repro.SCENARIOS[self.scenario_dropdown.value]
+        self.about.value = (f"<b>{html.escape(sc.name)}</b>: {html.escape(sc.description)}<br>"
+                            f"<i>claimed:</i> {html.escape(sc.claim)}")
+
+    def _make_figure(self) -> go.FigureWidget:
+        fig = make_subplots(rows=1, cols=2, subplot_titles=(
+            "ranking (validation)", "calls at 0.5 (validation) · gradient (training)"))
+        for key, name, col, dashed, legend in PLOTTED:
+            line = {"color": _COLOURS[key]}
+            if dashed:
+                line["dash"] = "dash"
+            fig.add_scatter(x=[], y=[], mode="lines+markers", name=name, line=line,
+                            showlegend=legend, row=1, col=col)
+        fig.update_xaxes(title_text="epoch", range=[0.5, self.epochs_slider.value + 0.5])
+        fig.update_yaxes(range=[0, 1.02])
+        fig.update_layout(height=340, margin={"l": 50, "r": 20, "t": 40, "b": 40},
+                          legend={"orientation": "h", "y": -0.3})
+        return go.FigureWidget(fig)
+
+    def _redraw(self) -> None:
+        epochs = [r["epoch"] for r in self.history]
+        columns = [[_plot_value(r.get(key)) for r in self.history] for key, *_ in PLOTTED]
+        # Two batches, each setting one property on every trace: a batch that sets x on
+        # some traces only sends the others a placeholder that the page (plotly 7.1
+        # FigureWidget) drew as an erased x (see weights_explorer).
+        with self.figure.batch_update():
+            for trace in self.figure.data:
+                trace.x = epochs
+        with self.figure.batch_update():
+            for trace, ys in zip(self.figure.data, columns):
+                trace.y = ys
+
+    def _show_result(self, row: dict) -> None:
+        parts = []
+        text = []
+        if row.get("guard"):
+            parts.append('<p class="brr-guard" style="color:#b00"><b>The label guard stops '
+                         f"this run:</b> {html.escape(row['guard'])}</p><p>Forced past the guard "
+                         "(what a pipeline without it does), the run below shows the "
+                         "postmortem's signature.</p>")
+            text.append(f"label guard: {row['guard']}")
+            text.append("forced past the guard:")
+        final = (f"final: AUROC {_fmt(row['auroc'], '.3f')}, AUPRC {_fmt(row['auprc'], '.3f')} "
+                 f"(prevalence {_fmt(row['prevalence'], '.3f')}), predicted positive "
+                 f"{_fmt(row['pred_pos_rate'], '.1%')}, recall {_fmt(row['recall'], '.2f')}, "
+                 f"AUROC passed {repro.ESCAPE_AUROC:g} at epoch "
+                 f"{row['escape_epoch'] if row['escape_epoch'] is not None else 'never'}")
+        text.append(final)
+        parts.append(f"<p>{html.escape(final)}</p>")
+        d = self.diagnosis
+        if d is not None:
+            text.append(str(d))
+            steps = "".join(f"<li>{html.escape(s)}</li>" for s in d.next_steps)
+            parts.append(f'<p><b class="brr-diagnosis">diagnosis: {html.escape(d.state)}</b> - '
+                         f"{html.escape(d.reason)}</p><ul>{steps}</ul>")
+        self.result.value = "".join(parts)
+        self.out.append_stdout("\n".join(text) + "\n")
+        self.progress.bar_style = "danger" if row.get("guard") else "success"
+
+
+def _check_scenario(scenario) -> None:
+    if scenario not in repro.SCENARIOS:
+        raise invalid("scenario", _WHERE, f"one of {list(repro.SCENARIOS)}", scenario)
+
+
+def _check_int(value, name: str, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise invalid(name, _WHERE, f"an int in [{low}, {high}]", value)

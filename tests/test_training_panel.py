@@ -1,0 +1,198 @@
+"""The training panel without a kernel: set control values, call train(), read figure and output.
+
+Data are small constructed windows (as in tests/test_repro.py), so each run takes well under
+a second. The expected figures come from ``repro.run_scenario`` run separately with the
+same settings (CPU runs repeat exactly for a seed), never from the panel itself.
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+
+import pytest
+import torch
+
+from brr_lab import eeg, repro
+from brr_lab.trainer import Callback
+from brr_lab.widgets import EPOCH_RANGE, PLOTTED, SEED_RANGE, TrainingPanel
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@dataclasses.dataclass
+class Windows:  # the two fields of a WindowSet that run_scenario uses
+    X: torch.Tensor
+    y: torch.Tensor
+
+
+def _guard_message() -> str:
+    try:
+        eeg.check_labels(torch.zeros(20), context="labels-all-zero")
+    except eeg.SingleClassLabelsError as err:
+        return f"{type(err).__name__}: {err}"
+    raise AssertionError("the label guard accepted all-zero labels")
+
+
+@pytest.fixture(scope="module")
+def data() -> repro.ReproData:
+    g = torch.Generator().manual_seed(0)
+    n = 260
+    y = (torch.arange(n) % 13 == 0).float()
+    x = torch.randn(n, 3, 32, generator=g)
+    x[y == 1] += 2.0 * torch.sin(torch.arange(32) / 1.5)
+    cut = n * 2 // 3
+    return repro.ReproData(train=Windows(x[:cut], y[:cut]), val=Windows(x[cut:], y[cut:]),
+                           source="constructed", all_zero_error=_guard_message())
+
+
+def trace(panel: TrainingPanel, name: str, col: int = 1):
+    (t,) = [t for t in panel.figure.data
+            if t.name == name and (t.xaxis or "x") == ("x" if col == 1 else f"x{col}")]
+    return t
+
+
+def stdout(panel: TrainingPanel) -> str:
+    return "".join(o.get("text", "") for o in panel.out.outputs if o.get("name") == "stdout")
+
+
+def test_run_scenario_passes_callbacks_to_the_trainer(data):
+    seen = []
+
+    class Spy(Callback):
+        def on_fit_start(self, trainer):
+            seen.append("start")
+
+        def on_epoch_end(self, trainer, record):
+            seen.append(record)
+
+        def on_fit_end(self, trainer):
+            seen.append("end")
+
+    row = repro.run_scenario("postmortem-fix", data, seed=1, epochs=2, callbacks=[Spy()])
+    assert seen[0] == "start" and seen[-1] == "end"
+    assert [r["epoch"] for r in seen[1:-1]] == [1, 2]
+    assert seen[-2]["val_auroc"] == row["auroc"] and seen[-2]["diagnosis"] == row["diagnosis"]
+
+
+def test_controls_list_every_scenario_and_describe_the_chosen_one(data):
+    panel = TrainingPanel(data)
+    assert list(panel.scenario_dropdown.options) == list(repro.SCENARIOS)
+    assert panel.settings() == {"scenario": "postmortem-bug", "seed": 0,
+                                "epochs": repro.DEFAULT_EPOCHS}
+    panel.scenario_dropdown.value = "fix-plus-sampler"
+    assert html.escape(repro.SCENARIOS["fix-plus-sampler"].description) in panel.about.value
+    assert not panel.epochs_slider.continuous_update
+    assert (panel.epochs_slider.min, panel.epochs_slider.max) == EPOCH_RANGE
+
+
+@pytest.mark.parametrize("scenario", ["postmortem-bug", "fix-plus-sampler"])
+def test_train_draws_what_run_scenario_measures(data, scenario):
+    panel = TrainingPanel(data)
+    panel.scenario_dropdown.value = scenario
+    panel.seed_input.value = 2
+    panel.epochs_slider.value = 2
+    row = panel.train()
+    expected = repro.run_scenario(scenario, data, seed=2, epochs=2)
+    for key in ("auroc", "auprc", "pred_pos_rate", "recall", "diagnosis", "escape_epoch",
+                "effective_ratio"):
+        assert row[key] == expected[key], key
+    assert [r["epoch"] for r in panel.history] == [1, 2]
+    for key, name, col, _, _ in PLOTTED:
+        t = trace(panel, name, col)
+        assert list(t.x) == [1, 2]
+        assert list(t.y) == [r[key] for r in panel.history], name
+    assert trace(panel, "AUROC").y[-1] == expected["auroc"]
+    assert trace(panel, "predicted positive (at 0.5)", 2).y[-1] == expected["pred_pos_rate"]
+    assert set(trace(panel, "prevalence").y) == {expected["prevalence"]}
+    assert tuple(panel.figure.layout.xaxis.range) == (0.5, 2.5)
+    assert (panel.progress.value, panel.progress.max) == (2, 2)
+    assert panel.progress.description == "epoch 2/2"
+    text = stdout(panel)
+    assert "epoch 1: AUROC" in text and "epoch 2: AUROC" in text
+    assert "effective ratio" in text  # the weighting setup, stated at the start
+    assert f"diagnosis: {expected['diagnosis']}" in text
+    assert f"diagnosis: {expected['diagnosis']}</b>" in panel.result.value
+    assert panel.diagnosis.state == expected["diagnosis"]
+    assert not panel.train_button.disabled
+
+
+def test_a_second_run_replaces_the_first(data):
+    panel = TrainingPanel(data, epochs=2)
+    panel.train()
+    panel.epochs_slider.value = 1
+    panel.train()
+    assert [list(t.x) for t in panel.figure.data] == [[1]] * len(PLOTTED)
+    assert stdout(panel).count("epoch 1: AUROC") == 1 and "epoch 2:" not in stdout(panel)
+
+
+def test_labels_all_zero_shows_the_guard_then_the_signature(data):
+    panel = TrainingPanel(data, scenario="labels-all-zero", epochs=1)
+    row = panel.train()
+    assert row["guard"] == data.all_zero_error
+    assert "SingleClassLabelsError" in panel.result.value and "label guard" in panel.result.value
+    assert data.all_zero_error in stdout(panel)
+    assert trace(panel, "AUROC").y == (None,)  # undefined: a gap, not a point at 0 or 0.5
+    assert trace(panel, "predicted positive (at 0.5)", 2).y == (0.0,)
+    assert math.isnan(row["auroc"]) and row["diagnosis"] == "single-class labels"
+    assert panel.progress.bar_style == "danger"
+
+
+def test_the_button_runs_train(data):
+    panel = TrainingPanel(data, scenario="bce", epochs=1)
+    panel.train_button.click()
+    assert panel.row is not None and panel.row["scenario"] == "bce"
+    assert len(panel.history) == 1
+
+
+def test_a_click_with_a_bad_seed_shows_the_error(data):
+    panel = TrainingPanel(data, epochs=1)
+    panel.seed_input.value = -1
+    panel.train_button.click()
+    assert panel.row is None and panel.history == []
+    errors = "".join(o["text"] for o in panel.out.outputs if o.get("name") == "stderr")
+    assert "ValueError" in errors and "'seed'" in errors and "-1" in errors
+    assert "ValueError" in panel.result.value
+    with pytest.raises(ValueError, match="seed"):
+        panel.train()
+
+
+def test_threads_are_restored(data):
+    torch.set_num_threads(2)
+    seen = []
+    panel = TrainingPanel(data, epochs=1)
+    original = panel._on_epoch_end
+    panel._on_epoch_end = lambda record: (seen.append(torch.get_num_threads()), original(record))
+    panel.train()
+    assert seen == [1] and torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"scenario": "postmortem"}, "scenario"),
+    ({"seed": -1}, "seed"),
+    ({"seed": SEED_RANGE[1] + 1}, "seed"),
+    ({"seed": 1.0}, "seed"),
+    ({"epochs": 0}, "epochs"),
+    ({"epochs": EPOCH_RANGE[1] + 1}, "epochs"),
+    ({"epochs": True}, "epochs"),
+    ({"threads": 0}, "threads"),
+    ({"data": "data_sample"}, "data"),
+])
+def test_bad_settings_raise(kwargs, name):
+    with pytest.raises(ValueError, match=f"'{name}'"):
+        TrainingPanel(**kwargs)
+
+
+def test_set_validates_before_moving_anything(data):
+    panel = TrainingPanel(data)
+    with pytest.raises(ValueError, match="'epochs'"):
+        panel.set(seed=3, epochs=EPOCH_RANGE[1] + 1)  # the slider would clamp it silently
+    assert panel.settings()["seed"] == 0 and panel.settings()["epochs"] == repro.DEFAULT_EPOCHS
+    panel.set(scenario="one-mechanism", seed=3, epochs=4)
+    assert panel.settings() == {"scenario": "one-mechanism", "seed": 3, "epochs": 4}
