@@ -14,12 +14,7 @@ NAMES = ["bce", "focal-alpha-0.25", "postmortem-bug", "postmortem-fix", "fix-plu
 KEYS = {"scenario", "seed", "auroc", "auprc", "pred_pos_rate", "recall", "diagnosis", "escape_epoch"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @dataclasses.dataclass

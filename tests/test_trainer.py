@@ -10,13 +10,7 @@ from brr_lab.models import EEGWindowCNN
 from brr_lab.policy import StackedWeightingError
 from brr_lab.trainer import Callback, TrainConfig, Trainer, load_checkpoint, seed_everything
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny models run faster on one thread, and much faster on a shared machine.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 HISTORY_KEYS = {"epoch", "train_loss", "train_auroc", "val_auroc", "val_auprc", "val_prevalence", "pred_pos_rate",

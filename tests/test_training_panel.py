@@ -18,12 +18,7 @@ from brr_lab.trainer import Callback
 from brr_lab.widgets import EPOCH_RANGE, PLOTTED, SEED_RANGE, TrainingPanel
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @dataclasses.dataclass
