@@ -17,6 +17,11 @@ Fixed choices, made before any result was seen, and never tuned per scenario:
 * seeds 0..n-1 seed model initialisation and batch order; the data do not change
   with the seed (data_sample/ is the generator's seed 0; ``difficulty`` re-simulates
   that same seed in memory with another seizure amplitude).
+
+One choice was revised after a result: the default model. The first one mixed channels
+in its first layer and, on every scenario alike, learned its training recordings without
+transferring to held-out ones (see :mod:`brr_lab.models`); its replacement shares filters
+across channels. The budget, split, data and seeds above did not change.
 """
 from __future__ import annotations
 
