@@ -44,6 +44,7 @@ from brr_lab import weighting
 from brr_lab._validation import check_real, invalid
 from brr_lab.losses import binary_focal_loss
 from brr_lab.models import EEGWindowCNN
+from brr_lab.trainer import resolve_device as trainer_resolve_device
 
 __all__ = [
     "SweepSetting",
@@ -154,21 +155,8 @@ class SweepConfig:
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a GPU is an error."""
-    if isinstance(device, torch.device):
-        device = str(device)
-    if not isinstance(device, str):
-        raise invalid("device", "resolve_device", "'auto', 'cpu' or 'cuda'", device)
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise invalid("device", "resolve_device",
-                          "'auto' or 'cpu' on this machine (torch sees no CUDA device)", device)
-        return torch.device(device)
-    if device == "cpu":
-        return torch.device("cpu")
-    raise invalid("device", "resolve_device", "'auto', 'cpu' or 'cuda'", device)
+    """The trainer's device rule (``"auto"`` -> CUDA when available), also taking a torch.device."""
+    return trainer_resolve_device(str(device) if isinstance(device, torch.device) else device)
 
 
 # --------------------------------------------------------------------------- data

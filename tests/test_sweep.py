@@ -241,7 +241,7 @@ def test_bad_data_and_device_are_refused(data):
     with pytest.raises(ValueError, match="'device'"):
         sweep.resolve_device("tpu")
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="'device'.*no CUDA"):
+        with pytest.raises(ValueError, match="'device'.*without CUDA"):
             sweep.resolve_device("cuda")
 
 
