@@ -13,10 +13,13 @@ with no other correction, over-correction, a setting the loss ignores, drift);
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from brr_lab import weighting
 from brr_lab._validation import check_real
@@ -142,8 +145,17 @@ def collect_files(paths) -> tuple[list[Path], list[Finding]]:
             files.append(path)
         else:
             problems.append(Finding(str(raw), None, "invalid", "no such file or folder"))
-    unique = list(dict.fromkeys(files))  # a file named twice is audited once
-    return unique, problems
+    # A file named twice (also by another path: ./a.yaml and a.yaml, a symlink, a hard
+    # link) is audited once, under the first name given.
+    unique: dict[Any, Path] = {}
+    for path in files:
+        try:
+            st = os.stat(path)
+            identity: Any = (st.st_dev, st.st_ino)
+        except OSError:
+            identity = str(path.resolve())
+        unique.setdefault(identity, path)
+    return list(unique.values()), problems
 
 
 # --------------------------------------------------------------------------- one config
@@ -234,6 +246,12 @@ def audit_config(loaded: LoadedConfig, prevalence: float = DEFAULT_PREVALENCE
                 findings.append(finding(key, "warning",
                                         f"{loaded.source_key(key)} is set but the loss is bce, "
                                         "which has no alpha or gamma: the setting is ignored."))
+    l_freq, h_freq = cfg.data.l_freq, cfg.data.h_freq
+    if l_freq is not None and h_freq is not None and l_freq >= h_freq:
+        findings.append(finding(["data.l_freq", "data.h_freq"], "error",
+                                f"high-pass edge l_freq={l_freq:g} Hz is not below low-pass edge "
+                                f"h_freq={h_freq:g} Hz: MNE would build a band-stop filter "
+                                "(removing that band) instead of a band-pass. Swap them."))
     if not cfg.sampler.balanced and "sampler.target_fraction" in loaded.explicit:
         findings.append(finding("sampler.target_fraction", "warning",
                                 "target_fraction is set but sampler.balanced is false: "
@@ -302,13 +320,24 @@ def audit_paths(paths, prevalence: float = DEFAULT_PREVALENCE) -> AuditResult:
     reports: list[ConfigReport] = []
     loaded_by_file: dict[str, LoadedConfig] = {}
     for path in files:
+        # One bad file is reported (exit 2) and the others are still audited.
         try:
             loaded = load_config(path)
         except ConfigError as err:
             findings += [Finding(err.file, p.key, "invalid", p.message, p.line)
                          for p in err.problems]
             continue
-        report, found = audit_config(loaded, prevalence)
+        except Exception as err:  # noqa: BLE001 - never lose the rest of the folder
+            findings.append(Finding(str(path), None, "invalid",
+                                    f"cannot read this config ({type(err).__name__}: {err})"))
+            continue
+        try:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                report, found = audit_config(loaded, prevalence)
+        except Exception as err:  # noqa: BLE001 - the file is named, the folder goes on
+            findings.append(Finding(str(path), None, "invalid",
+                                    f"cannot audit this config ({type(err).__name__}: {err})"))
+            continue
         reports.append(report)
         loaded_by_file[loaded.file] = loaded
         findings += found

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from brr_lab._validation import BOM_RULE, BrrLabError, TextReadError, read_utf8
 
 __all__ = [
     "ConfigError",
@@ -43,7 +45,17 @@ __all__ = [
     "closest_key",
     "effective_fraction",
     "resolve_pos_weight",
+    "MAX_CONFIG_BYTES",
+    "MAX_EXPANDED_NODES",
+    "MAX_DEPTH",
 ]
+
+# Bounds on untrusted YAML, checked while the file is parsed, before anything is built
+# from it. A real config has under 300 nodes, nested 4 deep, in a few KB.
+MAX_CONFIG_BYTES = 256 * 1024   # file size
+MAX_EXPANDED_NODES = 10_000     # nodes counted with every alias expanded (the schema, the
+                                # key-line walk and JSON output all follow aliases)
+MAX_DEPTH = 64                  # nesting of mappings and lists, aliases expanded
 
 # PyYAML follows YAML 1.1, where `1e-3` (no dot) is a string, not a float. Real configs
 # (the original project's among them) write learning rates that way; a number written
@@ -57,7 +69,17 @@ def _yaml12_float(value: Any) -> Any:
     return value
 
 
-Real = Annotated[float, BeforeValidator(_yaml12_float)]
+_NOT_FINITE = "must be a finite number (.inf, -.inf and .nan are not allowed)"
+
+
+def _finite(value: float) -> float:
+    # .inf passes "> 0" and ".nan" breaks every comparison: refuse both outright.
+    if not math.isfinite(value):
+        raise ValueError(_NOT_FINITE)
+    return value
+
+
+Real = Annotated[float, BeforeValidator(_yaml12_float), AfterValidator(_finite)]
 
 
 class _Section(BaseModel):
@@ -106,9 +128,9 @@ class SamplerSettings(_Section):
 
 
 class TrainerSettings(_Section):
-    """Optimisation settings the brr_lab trainer reads."""
+    """Optimisation and run settings the brr_lab trainer reads."""
 
-    epochs: int = Field(30, ge=1, description="an integer >= 1")
+    epochs: int = Field(6, ge=1, description="an integer >= 1 (6: the budget of `brr-lab repro`)")
     batch_size: int = Field(64, ge=1, description="an integer >= 1")
     lr: Real = Field(1e-3, gt=0, description="a learning rate > 0")
     weight_decay: Real = Field(0.0, ge=0, description="a float >= 0")
@@ -119,6 +141,15 @@ class TrainerSettings(_Section):
                         description="'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
     prior_bias_init: bool = Field(
         False, description="true or false (output bias = log(pi/(1-pi)), RetinaNet 3.3)")
+    amp: Literal["auto", "off"] = Field("auto", description="'auto' (mixed precision on CUDA "
+                                        "only) or 'off'")
+    data_on_device: Literal["auto", "always", "never"] = Field(
+        "auto", description="'auto' (move the data to the GPU once when it fits in half the "
+        "free memory), 'always' or 'never'")
+    eval_batch_size: int = Field(1024, ge=1, description="an integer >= 1")
+    log_every_n_steps: int | None = Field(None, ge=1, description="an integer >= 1, or null")
+    checkpoint_dir: str | None = Field(None, description="a folder for best.pt/last.pt, or "
+                                       "null (no checkpoints)")
 
 
 class EvalSettings(_Section):
@@ -152,15 +183,12 @@ class TrainConfig(_Section):
                 "gamma": self.loss.gamma if focal else 0.0,
                 "pos_weight": resolve_pos_weight(self.loss.pos_weight, prevalence)}
 
-    def trainer_kwargs(self, prevalence: float) -> dict:
-        """Optimisation, sampler and threshold settings as plain keyword arguments."""
-        t = self.trainer
-        fraction = (effective_fraction(self.sampler.target_fraction, prevalence)
-                    if self.sampler.balanced else None)
-        return {"epochs": t.epochs, "batch_size": t.batch_size, "lr": t.lr,
-                "weight_decay": t.weight_decay, "grad_clip": t.grad_clip, "seed": t.seed,
-                "device": t.device, "sampler_fraction": fraction,
-                "threshold": self.eval.threshold}
+    def sampler_fraction(self, prevalence: float) -> float | None:
+        """The balanced sampler's positive share per batch, or None (plain shuffling);
+        'sqrt' is resolved against ``prevalence`` (the training data's)."""
+        if not self.sampler.balanced:
+            return None
+        return effective_fraction(self.sampler.target_fraction, prevalence)
 
 
 # --------------------------------------------------------------------------- errors
@@ -179,7 +207,7 @@ class Problem:
         return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
 
-class ConfigError(ValueError):
+class ConfigError(BrrLabError):
     """A config file that cannot be read or does not validate. Lists every problem found."""
 
     def __init__(self, file: str, problems: list[Problem]):
@@ -211,26 +239,120 @@ class LoadedConfig:
         return self.lines.get(self.source_key(native))
 
 
-def read_yaml(path: str | Path) -> tuple[dict, dict[str, int]]:
-    """Read one YAML mapping with ``yaml.safe_load``; also return each key path's line.
+class _Refused(Exception):
+    """A YAML document past one of the bounds; raised while it is composed."""
 
-    Raises ConfigError for an unreadable file, malformed YAML, an empty file, a top level
-    that is not a mapping, or a key written twice in one mapping.
+    def __init__(self, line: int | None, message: str):
+        self.line = line
+        self.message = message
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (same tags, same values) that counts while it composes.
+
+    Every node's size (nodes under it with aliases expanded) and depth are computed as it
+    is composed; an alias adds the size of the node it names. A document is refused as
+    soon as a node passes :data:`MAX_EXPANDED_NODES` or :data:`MAX_DEPTH`, or an alias
+    names a node that contains it, so an alias bomb costs what its text costs.
     """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._size: dict[int, int] = {}
+        self._deep: dict[int, int] = {}
+        self._open = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None and id(node) not in self._size:
+                raise _Refused(event.start_mark.line + 1,
+                               f"the alias *{event.anchor} refers to a node that contains it "
+                               "(a recursive structure); a config is a finite tree")
+            return super().compose_node(parent, index)
+        self._open += 1
+        if self._open > MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise _Refused(mark.line + 1, f"nested more than {MAX_DEPTH} levels deep (the "
+                           f"limit); a config is a few levels of sections")
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._open -= 1
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        size = 1 + sum(self._size[id(c)] for c in children)
+        depth = 1 + max((self._deep[id(c)] for c in children), default=0)
+        if size > MAX_EXPANDED_NODES:
+            raise _Refused(node.start_mark.line + 1,
+                           f"more than {MAX_EXPANDED_NODES} values once aliases (*name) are "
+                           "expanded (the limit; an alias bomb?); a config has a few hundred")
+        if depth > MAX_DEPTH:
+            raise _Refused(node.start_mark.line + 1,
+                           f"nested more than {MAX_DEPTH} levels deep once aliases (*name) "
+                           "are expanded (the limit)")
+        self._size[id(node)] = size
+        self._deep[id(node)] = depth
+        return node
+
+
+def read_yaml(path: str | Path) -> tuple[dict, dict[str, int]]:
+    """Read one YAML mapping with ``yaml.safe_load`` semantics; also return each key path's line.
+
+    Raises ConfigError for an unreadable file, malformed YAML, more than one document, an
+    empty file, a top level that is not a mapping, a key that is not text, or a key written
+    twice in one mapping; also for a file past the bounds (:data:`MAX_CONFIG_BYTES`,
+    :data:`MAX_EXPANDED_NODES` with aliases expanded, :data:`MAX_DEPTH`), which are
+    checked while the file is parsed. A UTF-8 byte-order mark at the start is skipped
+    (:data:`brr_lab._validation.BOM_RULE`).
+    """
+    return _read_yaml(path)[:2]
+
+
+def _read_yaml(path: str | Path) -> tuple[dict, dict[str, int], list[str]]:
     file = str(path)
+    notes: list[str] = []
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(file, [Problem(None, None, f"cannot read the file ({err})")]) from None
+        size = Path(path).stat().st_size
+    except OSError as err:
+        raise ConfigError(file, [Problem(None, None, f"cannot read the file "
+                                         f"({err.strerror or err})")]) from None
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(file, [Problem(None, None, f"the file is {size} bytes, over the "
+                                         f"{MAX_CONFIG_BYTES}-byte limit for a config")])
     try:
-        # compose gives the node tree with line marks; safe_load builds plain Python data.
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        text, had_bom = read_utf8(path)
+    except TextReadError as err:
+        raise ConfigError(file, [Problem(None, err.line, err.problem)]) from None
+    if had_bom:
+        notes.append(f"the file starts with a UTF-8 byte-order mark (BOM), skipped. Rule: {BOM_RULE}")
+    loader = _BoundedLoader(text)
+    try:
+        # One pass: compose (with line marks and the bounds), then build plain Python data
+        # from the same nodes, as yaml.safe_load would.
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except _Refused as err:
+        raise ConfigError(file, [Problem(None, err.line, f"refused: {err.message}")]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         what = getattr(err, "problem", None) or str(err)
+        if what == "but found another document":
+            what = ("the file holds more than one YAML document: another starts here (after a "
+                    "'---' or '...' line); a config is one document, so split the file or "
+                    "remove the separator")
+            raise ConfigError(file, [Problem(None, line, what)]) from None
         raise ConfigError(file, [Problem(None, line, f"malformed YAML: {what}")]) from None
+    except RecursionError:  # not reached within MAX_DEPTH; kept so no input escapes
+        raise ConfigError(file, [Problem(None, None, "refused: nested too deeply")]) from None
+    finally:
+        loader.dispose()
     if data is None:
         raise ConfigError(file, [Problem(None, None, "the file is empty: expected a mapping of "
                                          "settings")])
@@ -243,16 +365,33 @@ def read_yaml(path: str | Path) -> tuple[dict, dict[str, int]]:
     _walk_marks(node, "", lines, duplicates)
     if duplicates:
         raise ConfigError(file, duplicates)
-    return data, lines
+    return data, lines, notes
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _walk_marks(node, prefix: str, lines: dict[str, int], duplicates: list[Problem]) -> None:
+    # Follows aliases (a shared node is walked once per reference): bounded because the
+    # loader refused documents past MAX_EXPANDED_NODES and MAX_DEPTH.
     if not isinstance(node, yaml.MappingNode):
         return
     seen: set[str] = set()
     for key_node, value_node in node.value:
-        key = f"{prefix}{key_node.value}"
         line = key_node.start_mark.line + 1
+        if key_node.tag == _MERGE_TAG:  # `<<: *base` brings base's keys to this level
+            merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for part in merged:
+                _walk_marks(part, prefix, lines, duplicates)
+            continue
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
+            shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else \
+                f"a {key_node.id}"
+            duplicates.append(Problem(prefix.rstrip(".") or None, line,
+                                      f"a key must be a name (text). Got {shown!r} instead."))
+            continue
+        key = f"{prefix}{key_node.value}"
         if key in seen:
             duplicates.append(Problem(key, line, "this key is written twice in one mapping; "
                                       "YAML would keep the last value silently"))
@@ -269,12 +408,15 @@ def closest_key(key: str, known) -> str | None:
 
 def load_config(path: str | Path) -> LoadedConfig:
     """Read, validate and (for the original project's layout) map one config file."""
-    data, lines = read_yaml(path)
+    data, lines, notes = _read_yaml(path)
     from brr_lab import legacy_config  # local import: it builds on this module
 
     if legacy_config.is_legacy(data):
-        return legacy_config.map_legacy(data, lines, str(path))
-    return parse_config(data, lines, str(path))
+        loaded = legacy_config.map_legacy(data, lines, str(path))
+    else:
+        loaded = parse_config(data, lines, str(path))
+    loaded.notes = [*notes, *loaded.notes]
+    return loaded
 
 
 def parse_config(data: dict, lines: dict[str, int] | None = None, file: str = "<config>",
@@ -385,6 +527,10 @@ def _explain(native: str, e: dict, value: Any) -> str:
     allowed = info.description if info is not None and info.description else None
     got = "" if value is _MISSING else f" Got {value!r} instead."
     reason = e["msg"]
+    if isinstance(value, float) and not math.isfinite(value):
+        reason = _NOT_FINITE
+    elif e["type"] == "value_error" and e.get("ctx", {}).get("error") is not None:
+        reason = str(e["ctx"]["error"])
     if isinstance(value, str) and value.strip().lower() in ("none", "null", "~"):
         reason += " (write null, unquoted, for 'off')"
     text = reason

@@ -31,8 +31,8 @@ def binary_focal_loss(
     logits: Tensor,
     targets: Tensor,
     *,
-    alpha: float | None = None,
-    gamma: float = 2.0,
+    alpha: float | Tensor | None = None,
+    gamma: float | Tensor = 2.0,
     pos_weight: float | Tensor | None = None,
     reduction: str = "mean",
 ) -> Tensor:
@@ -49,14 +49,27 @@ def binary_focal_loss(
         alpha: weight of the positive class in [0, 1]; negatives get ``1 - alpha``.
             ``None`` (default) means no alpha weighting.
         gamma: focusing parameter, ``>= 0``. ``0`` gives (weighted) cross-entropy.
-        pos_weight: ``> 0``, a number or a tensor broadcastable to ``logits``; multiplies
-            the positive term as in ``BCEWithLogitsLoss``. ``None`` means 1.
+        pos_weight: ``> 0``; multiplies the positive term as in ``BCEWithLogitsLoss``.
+            ``None`` means 1.
         reduction: ``"none"``, ``"mean"``, ``"sum"``, or ``"positives"`` (sum divided by
             ``max(1, targets.sum())``, the number of positives for hard labels, as in
             RetinaNet).
 
-    Half-precision inputs are computed in float32 (as autocast does for BCE), so the
-    loss and its gradients stay finite for logits up to +-1e4.
+    Settings per copy: ``alpha``, ``gamma`` and ``pos_weight`` may each be a tensor that
+    broadcasts to the logits' shape, for example ``(K, 1)`` against ``(K, B)`` logits
+    when K models train at once (``brr_lab.sweep``); take ``reduction="none"`` and
+    ``.mean(dim=-1)`` for one loss per copy. In a tensor ``alpha``, NaN means "no alpha
+    weighting" for that entry (the tensor form of ``None``).
+
+    Each class's term is ``F.binary_cross_entropy_with_logits`` itself (target 1 with
+    ``pos_weight``, target 0), so at ``gamma=0`` and ``alpha=None`` with hard labels the
+    loss is bit-identical to ``BCEWithLogitsLoss`` (with or without ``pos_weight``); with
+    scalar settings that case calls it directly, gradients included.
+
+    Value checks (ranges of tensor settings and targets) run on CPU tensors only: on
+    CUDA they would force a host synchronisation every step. Half-precision inputs are
+    computed in float32 (as autocast does for BCE), so the loss and its gradients stay
+    finite for logits up to +-1e4.
     """
     alpha, gamma, pos_weight = _check_settings(alpha, gamma, pos_weight, logits)
     if reduction not in REDUCTIONS:
@@ -71,18 +84,31 @@ def binary_focal_loss(
     if logits.dtype in (torch.float16, torch.bfloat16):
         logits = logits.float()
     targets = targets.to(logits.dtype)
-
-    log_p = F.logsigmoid(logits)          # log p
-    log_not_p = F.logsigmoid(-logits)     # log (1 - p)
-    pos_term = -log_p
-    neg_term = -log_not_p
-    if gamma != 0.0:
-        # exp(gamma * log(1 - p)) instead of (1 - p) ** gamma: finite gradient at p -> 1.
-        pos_term = pos_term * torch.exp(gamma * log_not_p)
-        neg_term = neg_term * torch.exp(gamma * log_p)
     if pos_weight is not None:
-        pos_term = pos_term * pos_weight.to(device=logits.device, dtype=logits.dtype)
-    if alpha is not None:
+        pos_weight = pos_weight.to(device=logits.device, dtype=logits.dtype)
+
+    plain = (alpha is None and not torch.is_tensor(gamma) and gamma == 0.0
+             and reduction in ("none", "mean", "sum"))
+    if plain:  # exactly BCEWithLogitsLoss, forward and backward
+        return F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight,
+                                                  reduction=reduction)
+
+    pos_term = F.binary_cross_entropy_with_logits(
+        logits, torch.ones_like(logits), pos_weight=pos_weight, reduction="none")   # -w log p
+    neg_term = F.binary_cross_entropy_with_logits(
+        logits, torch.zeros_like(logits), reduction="none")                         # -log(1-p)
+    if torch.is_tensor(gamma) or gamma != 0.0:
+        g = gamma.to(device=logits.device, dtype=logits.dtype) if torch.is_tensor(gamma) else gamma
+        # exp(gamma * log(1 - p)) instead of (1 - p) ** gamma: finite gradient at p -> 1.
+        pos_term = pos_term * torch.exp(g * F.logsigmoid(-logits))
+        neg_term = neg_term * torch.exp(g * F.logsigmoid(logits))
+    if torch.is_tensor(alpha):
+        off = torch.isnan(alpha)
+        a_pos = torch.where(off, torch.ones_like(alpha), alpha)
+        a_neg = torch.where(off, torch.ones_like(alpha), 1.0 - alpha)  # float64 here: exact 1 - a
+        pos_term = a_pos.to(device=logits.device, dtype=logits.dtype) * pos_term
+        neg_term = a_neg.to(device=logits.device, dtype=logits.dtype) * neg_term
+    elif alpha is not None:
         pos_term = alpha * pos_term
         neg_term = (1.0 - alpha) * neg_term
     loss = targets * pos_term + (1.0 - targets) * neg_term
@@ -123,31 +149,47 @@ class BinaryFocalLoss(nn.Module):
 
 
 def _check_settings(alpha, gamma, pos_weight, logits):
-    if alpha is not None:
+    if torch.is_tensor(alpha):
+        alpha = _check_tensor(alpha, "alpha", logits, lambda a: ~torch.isnan(a) & ((a < 0) | (a > 1)),
+                              "None, a float in [0, 1], or a tensor of them (NaN: no alpha)")
+    elif alpha is not None:
         alpha = check_real(alpha, "alpha", _WHERE, low=0.0, high=1.0,
                            allowed="None or a float in [0, 1] (the weight of the positive class)")
-    gamma = check_real(gamma, "gamma", _WHERE, low=0.0, allowed="a finite float >= 0")
-    if pos_weight is not None:
-        allowed = "None or a positive finite number (or tensor of them)"
-        if torch.is_tensor(pos_weight):
-            if not pos_weight.is_floating_point():
-                pos_weight = pos_weight.double()
-            bad = ~torch.isfinite(pos_weight) | (pos_weight <= 0)
-            if bad.any():
-                raise invalid("pos_weight", _WHERE, allowed, pos_weight[bad].flatten()[0].item())
-        else:
-            value = check_real(pos_weight, "pos_weight", _WHERE, low=0.0, low_open=True, allowed=allowed)
-            pos_weight = torch.tensor(value, dtype=torch.float64)
-        if logits is not None:
-            try:
-                shape = torch.broadcast_shapes(logits.shape, pos_weight.shape)
-            except RuntimeError:
-                shape = None
-            if shape != logits.shape:
-                raise invalid("pos_weight", _WHERE,
-                              f"broadcastable to the logits' shape {tuple(logits.shape)}",
-                              f"a tensor of shape {tuple(pos_weight.shape)}")
+    if torch.is_tensor(gamma):
+        gamma = _check_tensor(gamma, "gamma", logits, lambda g: ~torch.isfinite(g) | (g < 0),
+                              "a finite float >= 0, or a tensor of them")
+    else:
+        gamma = check_real(gamma, "gamma", _WHERE, low=0.0, allowed="a finite float >= 0")
+    if torch.is_tensor(pos_weight):
+        pos_weight = _check_tensor(pos_weight, "pos_weight", logits,
+                                   lambda w: ~torch.isfinite(w) | (w <= 0),
+                                   "None or a positive finite number (or tensor of them)")
+    elif pos_weight is not None:
+        value = check_real(pos_weight, "pos_weight", _WHERE, low=0.0, low_open=True,
+                           allowed="None or a positive finite number (or tensor of them)")
+        pos_weight = torch.tensor(value, dtype=torch.float64)
     return alpha, gamma, pos_weight
+
+
+def _check_tensor(value: Tensor, name: str, logits, bad_values, allowed: str) -> Tensor:
+    """A setting given as a tensor: float64 unless it already floats, values checked on the
+    CPU only (a CUDA check would synchronise every step), and a shape that broadcasts to the
+    logits without enlarging them."""
+    if not value.is_floating_point():
+        value = value.double()
+    if value.device.type == "cpu":
+        bad = bad_values(value.detach())
+        if bad.any():
+            raise invalid(name, _WHERE, allowed, value.detach()[bad].flatten()[0].item())
+    if logits is not None and torch.is_tensor(logits):
+        try:
+            shape = torch.broadcast_shapes(logits.shape, value.shape)
+        except RuntimeError:
+            shape = None
+        if shape != logits.shape:
+            raise invalid(name, _WHERE, f"broadcastable to the logits' shape {tuple(logits.shape)}",
+                          f"a tensor of shape {tuple(value.shape)}")
+    return value
 
 
 def _check_shapes(logits: Tensor, targets: Tensor) -> None:
@@ -163,7 +205,7 @@ def _check_shapes(logits: Tensor, targets: Tensor) -> None:
 
 
 def _check_targets(targets: Tensor) -> None:
-    if targets.numel() == 0:
+    if targets.numel() == 0 or targets.device.type != "cpu":
         return
     values = targets.detach()
     if values.is_floating_point():

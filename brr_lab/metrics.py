@@ -17,7 +17,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from brr_lab._validation import check_real, invalid
 
-__all__ = ["UndefinedMetricWarning", "auroc", "auprc", "threshold_metrics", "binary_metrics"]
+__all__ = ["UndefinedMetricWarning", "auroc", "auprc", "probabilities", "calls", "threshold_metrics",
+           "binary_metrics", "f1_threshold"]
 
 
 class UndefinedMetricWarning(UserWarning):
@@ -66,6 +67,20 @@ def auprc(y_true, scores) -> float:
     return float(average_precision_score(y, s))
 
 
+def probabilities(logits) -> np.ndarray:
+    """sigmoid(logits) in float64 (clipped at +-60, where it is 0 or 1 to float precision)."""
+    z = _numpy(logits).astype(np.float64)
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+
+
+def calls(logits, threshold: float = 0.5) -> np.ndarray:
+    """The one threshold rule: a window is called positive when ``sigmoid(logit) >= threshold``.
+
+    A model whose logits are all 0 (p = 0.5) calls everything positive at 0.5.
+    """
+    return probabilities(logits) >= threshold
+
+
 def threshold_metrics(y_true, probs, *, threshold: float = 0.5) -> dict:
     """Counts-based figures at one threshold on predicted probabilities.
 
@@ -98,7 +113,7 @@ def binary_metrics(y_true, logits, *, threshold: float = 0.5) -> dict:
     ``logit_std`` (the logit spread: 0 for a constant output), ``logit_min``, ``logit_max``.
     """
     y, z = _arrays(y_true, logits, "binary_metrics")
-    probs = 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+    probs = probabilities(z)
     with warnings.catch_warnings():
         # Re-raise as our own warning once, at the caller.
         warnings.simplefilter("ignore", UndefinedMetricWarning)
@@ -118,3 +133,21 @@ def binary_metrics(y_true, logits, *, threshold: float = 0.5) -> dict:
         "logit_max": float(z.max()),
     })
     return out
+
+
+def f1_threshold(y_true, logits) -> float:
+    """The probability threshold with the highest F1 on these windows (scikit-learn's
+    ``precision_recall_curve``; the lowest such threshold on a tie).
+
+    Choose it on calibration data and apply it to other data: chosen and scored on the
+    same windows, its F1 is optimistic.
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    y, z = _arrays(y_true, logits, "f1_threshold")
+    if y.min() == y.max():
+        raise invalid("y_true", "f1_threshold", "labels with both classes", f"all {int(y[0])}")
+    precision, recall, thresholds = precision_recall_curve(y, probabilities(z))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return float(thresholds[int(np.argmax(f1[:-1]))])

@@ -22,7 +22,8 @@ from torch.utils.data import Sampler
 
 from brr_lab._validation import check_real, invalid
 
-__all__ = ["BalancedBatchSampler", "SamplerReport", "batch_composition"]
+__all__ = ["BalancedBatchSampler", "SamplerReport", "batch_composition", "shuffled_batches",
+           "epoch_seed"]
 
 _WHERE = "BalancedBatchSampler"
 
@@ -119,7 +120,7 @@ class BalancedBatchSampler(Sampler[list[int]]):
 
     def epoch_batches(self, epoch: int) -> Tensor:
         """All batches of one epoch: a ``(n_batches, batch_size)`` int64 tensor of indices."""
-        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        gen = torch.Generator().manual_seed(epoch_seed(self.seed, epoch))
         k = self.n_pos_per_batch
         pos = _draw(self.pos_index, self.n_batches * k, gen).view(self.n_batches, k)
         neg = _draw(self.neg_index, self.n_batches * (self.batch_size - k), gen)
@@ -147,6 +148,21 @@ class BalancedBatchSampler(Sampler[list[int]]):
             positive_repeats=self.n_batches * self.n_pos_per_batch / n_pos,
             negative_coverage=min(1.0, self.n_batches * k_neg / n_neg),
         )
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The generator seed of one epoch's draw: every sampler here depends on (seed, epoch) only."""
+    return seed * 1_000_003 + epoch
+
+
+def shuffled_batches(n: int, *, batch_size: int, seed: int, epoch: int) -> tuple[Tensor, ...]:
+    """Plain shuffling (no sampler): one epoch's batches of indices, the last one shorter.
+
+    The trainer and the sweep both draw through this, so one setting and seed sees the
+    same batches wherever it trains.
+    """
+    gen = torch.Generator().manual_seed(epoch_seed(seed, epoch))
+    return torch.randperm(n, generator=gen).split(batch_size)
 
 
 def _draw(pool: Tensor, count: int, gen: torch.Generator) -> Tensor:

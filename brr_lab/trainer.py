@@ -1,123 +1,82 @@
-"""A small, model-agnostic trainer for binary detectors, with the diagnostics built in.
+"""A small, model-agnostic trainer for binary detectors, with the diagnostics attached.
 
 It trains any ``model(x) -> logits of shape (batch,)`` with any
-``loss_fn(logits, targets) -> scalar``. What it adds to a plain loop:
+``loss_fn(logits, targets) -> scalar``, under one config: :class:`brr_lab.config.TrainConfig`
+(the schema ``brr-lab train`` and ``brr-lab audit`` read from YAML). What it adds to a
+plain loop:
 
 * a start block stating the class-weighting setup (active mechanisms, effective ratio,
   q*, the sampler's batch mix, dataset prevalence), via ``brr_lab.policy``, which also
   refuses stacked weighting unless ``allow_stacked=True``;
-* a per-epoch history (optionally per step) with train loss, a running train AUROC
-  (on the logits of the epoch's training batches as they were drawn: no extra pass,
-  the model moves during the epoch), validation AUROC/AUPRC
-  beside the prevalence, predicted-positive rate, recall and precision at the threshold,
-  mean predicted probability, positives' share of the gradient on the output logits,
-  the logit spread, and a diagnosis (``brr_lab.diagnosis``);
+* a refusal of single-class training labels (the loaders' message) unless
+  ``allow_single_class=True``;
+* a per-epoch history; the diagnostics in it (running train AUROC, positives' share of
+  the gradient, held-out AUROC/AUPRC, calls at the threshold, the diagnosis) come from
+  :class:`brr_lab.monitor.MonitorCallback`, attached through the same callback hooks a
+  user's own diagnostics use;
 * atomic ``best.pt``/``last.pt`` checkpoints that load with ``torch.load(...,
-  weights_only=True)``, resume, and a KeyboardInterrupt that keeps history and the last
-  checkpoint;
+  weights_only=True)``, resume, and a KeyboardInterrupt that keeps the history of
+  completed epochs and says what the model in memory holds;
 * device "auto", mixed precision on CUDA only, data kept on the GPU when it fits, and
-  exact repeats on CPU for a seed (shuffling depends only on ``(seed, epoch)``).
-
-Diagnostics attach through :class:`Callback` hooks instead of edits to the loop.
+  exact repeats on CPU for a seed (batches depend only on ``(seed, epoch)``).
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import random
 import time
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from pydantic import ValidationError
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from brr_lab._validation import check_real, invalid
-from brr_lab.diagnosis import Diagnosis, diagnose_metrics
+from brr_lab.config import TrainConfig
+from brr_lab.diagnosis import Diagnosis
 from brr_lab.losses import BinaryFocalLoss
-from brr_lab.metrics import UndefinedMetricWarning, auroc, binary_metrics
+from brr_lab.monitor import MonitorCallback
 from brr_lab.policy import WeightingSetup, resolve_weighting
-from brr_lab.sampler import BalancedBatchSampler
+from brr_lab.sampler import BalancedBatchSampler, shuffled_batches
 
 __all__ = ["TrainConfig", "Trainer", "Callback", "seed_everything", "resolve_device",
            "load_checkpoint", "loss_weighting"]
 
-_WHERE = "TrainConfig"
+_WHERE = "Trainer"
+# Keyword overrides that are not fields of TrainConfig.trainer.
+_SHORTCUTS = ("threshold", "sampler_fraction")
 
 
-@dataclass
-class TrainConfig:
-    """Every setting of a run, in one place. Unknown keys are an error.
-
-    device: "auto" (CUDA when present, else CPU), "cpu", "cuda" or "cuda:N".
-    amp: "auto" (mixed precision on CUDA only), "off". Never used on CPU.
-    sampler_fraction: None (plain shuffling) or the target positive share per batch of a
-        :class:`~brr_lab.sampler.BalancedBatchSampler` (counted as a weighting mechanism).
-    eval_logit_shift: added to the logits before validation metrics: logit adjustment
-        back to the true prior (e.g. ``-log(sampler odds)``); 0 means none.
-    data_on_device: "auto" (move the data to the GPU once when it fits in half the free
-        memory), "always", "never".
-    """
-
-    epochs: int = 6
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    seed: int = 0
-    device: str = "auto"
-    amp: str = "auto"
-    sampler_fraction: float | None = None
-    allow_stacked: bool = False
-    threshold: float = 0.5
-    eval_logit_shift: float = 0.0
-    grad_clip: float | None = None
-    log_every_n_steps: int | None = None
-    checkpoint_dir: str | None = None
-    data_on_device: str = "auto"
-    eval_batch_size: int = 1024
-    progress: bool = True
-    verbose: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "eval_batch_size"):
-            _check_int(getattr(self, name), name, 1)
-        _check_int(self.seed, "seed", None)
-        if self.log_every_n_steps is not None:
-            _check_int(self.log_every_n_steps, "log_every_n_steps", 1)
-        check_real(self.lr, "lr", _WHERE, low=0, low_open=True, allowed="a float > 0")
-        check_real(self.weight_decay, "weight_decay", _WHERE, low=0, allowed="a float >= 0")
-        check_real(self.threshold, "threshold", _WHERE, low=0, high=1, low_open=True,
-                   high_open=True, allowed="a probability threshold in (0, 1)")
-        check_real(self.eval_logit_shift, "eval_logit_shift", _WHERE, allowed="a finite float")
-        if self.grad_clip is not None:
-            check_real(self.grad_clip, "grad_clip", _WHERE, low=0, low_open=True,
-                       allowed="None or a float > 0")
-        if self.sampler_fraction is not None:
-            check_real(self.sampler_fraction, "sampler_fraction", _WHERE, low=0, high=1,
-                       low_open=True, high_open=True,
-                       allowed="None or a positive fraction per batch in (0, 1)")
-        if self.amp not in ("auto", "off"):
-            raise invalid("amp", _WHERE, "'auto' (CUDA only) or 'off'", self.amp)
-        if self.data_on_device not in ("auto", "always", "never"):
-            raise invalid("data_on_device", _WHERE, "'auto', 'always' or 'never'", self.data_on_device)
-        resolve_device(self.device)  # validates the name
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise invalid("config", _WHERE, f"keys among {sorted(known)}", unknown)
-        return cls(**values)
-
-
-def _check_int(value, name: str, low: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low):
-        raise invalid(name, _WHERE, "an int" + (f" >= {low}" if low is not None else ""), value)
+def _with_overrides(config: TrainConfig, overrides: dict) -> TrainConfig:
+    """``config`` with ``Trainer(..., epochs=3, threshold=0.4, sampler_fraction=0.5)`` applied."""
+    known = set(type(config.trainer).model_fields) | set(_SHORTCUTS)
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise invalid("overrides", _WHERE, f"keywords among {sorted(known)}", unknown)
+    data = config.model_dump()
+    for key, value in overrides.items():
+        if key == "threshold":
+            data["eval"]["threshold"] = value
+        elif key == "sampler_fraction":
+            if value is None:
+                data["sampler"]["balanced"] = False
+            else:
+                data["sampler"].update(balanced=True, target_fraction=value)
+        else:
+            data["trainer"][key] = value
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        section, field = (list(first["loc"]) + [None, None])[:2]
+        name = {"threshold": "threshold", "target_fraction": "sampler_fraction"}.get(field, field)
+        model = type(getattr(config, section)) if section in type(config).model_fields else None
+        info = model.model_fields.get(field) if model is not None else None
+        allowed = info.description if info is not None and info.description else first["msg"]
+        raise invalid(str(name), _WHERE, allowed, overrides.get(name, first.get("input"))) from None
 
 
 def resolve_device(device: str) -> torch.device:
@@ -141,10 +100,17 @@ def seed_everything(seed: int) -> None:
 
 
 class Callback:
-    """Hooks into the loop. Set ``trainer.stop_training = True`` to stop after this epoch."""
+    """Hooks into the loop. Set ``trainer.stop_training = True`` to stop after this epoch.
+
+    ``on_batch_forward`` runs after the loss and before ``backward`` (register tensor
+    hooks on ``logits`` there); ``on_epoch_end`` may add keys to ``record`` before it
+    enters the history and the checkpoint.
+    """
 
     def on_fit_start(self, trainer: "Trainer") -> None: ...
     def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None: ...
+    def on_batch_forward(self, trainer: "Trainer", step: int, logits: Tensor, targets: Tensor,
+                         loss: Tensor) -> None: ...
     def on_batch_end(self, trainer: "Trainer", step: int, loss: Tensor) -> None: ...
     def on_epoch_end(self, trainer: "Trainer", record: dict) -> None: ...
     def on_fit_end(self, trainer: "Trainer") -> None: ...
@@ -194,27 +160,49 @@ class Trainer:
             Its initial weights are the caller's (call :func:`seed_everything` first).
         loss_fn: ``loss_fn(logits, targets)``; BinaryFocalLoss and BCEWithLogitsLoss are
             read for the weighting summary, others are reported as not inspected.
-        config: a :class:`TrainConfig` or a dict of its fields; keyword overrides too.
-        callbacks: :class:`Callback` instances.
-        log: where start-block and diagnosis lines go (``print`` by default; quiet when
-            ``config.verbose`` is False).
+        config: a :class:`~brr_lab.config.TrainConfig` (or a dict of it). The trainer reads
+            its ``trainer`` section, ``eval.threshold`` and ``sampler``; the loss and the
+            data are the caller's (:meth:`from_config` builds them from the file).
+        callbacks: :class:`Callback` instances, after the diagnostics monitor.
+        log: where start-block and diagnosis lines go (``print`` by default).
+        allow_stacked: train a setup with two or more class-weighting mechanisms.
+        allow_single_class: train on labels of one class (only to show what a pipeline
+            without the label guard reports).
+        eval_logit_shift: added to held-out logits before the metrics (logit adjustment).
+        diagnostics: attach :class:`brr_lab.monitor.MonitorCallback` (default True).
+        progress, verbose: a tqdm bar; start block and diagnosis lines.
+        **overrides: fields of ``config.trainer`` (``epochs=3``), ``threshold`` and
+            ``sampler_fraction`` (None, or the positive share per batch).
     """
 
     def __init__(self, model: nn.Module, loss_fn, config: TrainConfig | dict | None = None, *,
-                 callbacks=(), log=None, **overrides) -> None:
+                 callbacks=(), log=None, allow_stacked: bool = False,
+                 allow_single_class: bool = False, eval_logit_shift: float = 0.0,
+                 diagnostics: bool = True, progress: bool = True, verbose: bool = True,
+                 **overrides) -> None:
         if config is None:
             config = TrainConfig()
-        if isinstance(config, dict):
-            config = TrainConfig.from_dict(config)
+        elif isinstance(config, dict):
+            config = TrainConfig.model_validate(config)
+        elif not isinstance(config, TrainConfig):
+            raise invalid("config", _WHERE, "a brr_lab.config.TrainConfig, a dict of one, or None",
+                          type(config).__name__)
         if overrides:
-            config = TrainConfig.from_dict({**dataclasses.asdict(config), **overrides})
+            config = _with_overrides(config, overrides)
         self.config = config
+        self.settings = config.trainer
+        self.threshold = config.eval.threshold
+        self.eval_logit_shift = check_real(eval_logit_shift, "eval_logit_shift", _WHERE,
+                                           allowed="a finite float")
+        self.allow_stacked = bool(allow_stacked)
+        self.allow_single_class = bool(allow_single_class)
+        self.progress, self.verbose = bool(progress), bool(verbose)
         self.model = model
         self.loss_fn = loss_fn
-        self.callbacks = list(callbacks)
-        self.device = resolve_device(config.device)
+        self.callbacks = ([MonitorCallback()] if diagnostics else []) + list(callbacks)
+        self.device = resolve_device(self.settings.device)
         self.amp_dtype = None
-        if self.device.type == "cuda" and config.amp == "auto":
+        if self.device.type == "cuda" and self.settings.amp == "auto":
             self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self._log = log or print
         self.history: list[dict] = []
@@ -222,15 +210,24 @@ class Trainer:
         self.setup: WeightingSetup | None = None
         self.sampler: BalancedBatchSampler | None = None
         self.diagnosis: Diagnosis | None = None
+        self.val_data: tuple[Tensor, Tensor] | None = None
         self.best_auroc = -math.inf
         self.stop_training = False
         self.interrupted = False
         self.optimizer = None
         self.scaler = None
 
+    @classmethod
+    def from_config(cls, config: TrainConfig, model: nn.Module, *, prevalence: float,
+                    **kwargs) -> "Trainer":
+        """A trainer with the loss the config names (``loss`` section; ``pos_weight:
+        auto``/``sqrt`` resolved against ``prevalence``, the training data's)."""
+        loss = BinaryFocalLoss(**config.loss_kwargs(prevalence))
+        return cls(model, loss, config, **kwargs)
+
     # ------------------------------------------------------------------ set-up
     def log(self, text: str) -> None:
-        if self.config.verbose:
+        if self.verbose:
             for line in text.splitlines():
                 tqdm.write(line) if self._log is print else self._log(line)
 
@@ -238,7 +235,7 @@ class Trainer:
         """Keep CPU data where it is; on CUDA move it once when it fits (else per batch)."""
         if self.device.type != "cuda":
             return x, y
-        mode = self.config.data_on_device
+        mode = self.settings.data_on_device
         fits = True
         if mode == "auto":
             free, _ = torch.cuda.mem_get_info(self.device)
@@ -247,19 +244,28 @@ class Trainer:
             return x.to(self.device), y.to(self.device)
         return x.pin_memory(), y.pin_memory()
 
+    def _check_labels(self, y_train: Tensor) -> None:
+        n_pos = int(y_train.sum())
+        if 0 < n_pos < len(y_train) or self.allow_single_class:
+            return
+        from brr_lab.eeg.guards import check_labels  # the loaders' guard and message
+        check_labels(y_train, context="Trainer.fit training labels (pass allow_single_class=True "
+                     "to train anyway, only to show what a pipeline without this guard reports)")
+
     def _start_block(self, y_train: Tensor, y_val: Tensor | None) -> None:
-        cfg = self.config
+        cfg = self.settings
         n_pos = int(y_train.sum())
         n = len(y_train)
         prevalence = n_pos / n
         weights = loss_weighting(self.loss_fn)
-        if cfg.sampler_fraction is not None:
+        fraction = self.config.sampler_fraction(prevalence) if 0 < prevalence < 1 else None
+        if fraction is not None:
             self.sampler = BalancedBatchSampler(y_train, batch_size=cfg.batch_size,
-                                                pos_fraction=cfg.sampler_fraction, seed=cfg.seed)
+                                                pos_fraction=fraction, seed=cfg.seed)
         fraction = self.sampler.batch_fraction if self.sampler else None
         if weights is not None and 0 < prevalence < 1:
             self.setup = resolve_weighting(**weights, sampler_fraction=fraction,
-                                           prevalence=prevalence, allow_stacked=cfg.allow_stacked)
+                                           prevalence=prevalence, allow_stacked=self.allow_stacked)
         amp = {None: "off", torch.bfloat16: "bfloat16", torch.float16: "float16"}[self.amp_dtype]
         lines = [f"[brr-lab] {type(self.model).__name__} on {self.device} (mixed precision {amp}), "
                  f"{cfg.epochs} epochs, batch {cfg.batch_size}, Adam lr {cfg.lr:g}, seed {cfg.seed}",
@@ -267,7 +273,7 @@ class Trainer:
                  f"{n - n_pos}:{n_pos} = {(n - n_pos) / max(n_pos, 1):.3g}:1)"]
         if y_val is not None:
             vp = int(y_val.sum())
-            lines.append(f"[brr-lab] validation: {len(y_val)} windows, {vp} positive "
+            lines.append(f"[brr-lab] held out: {len(y_val)} windows, {vp} positive "
                          f"(prevalence {vp / len(y_val):.4f})")
         if self.setup is not None:
             lines.append(f"[brr-lab] loss: {self.loss_fn!r}")
@@ -276,18 +282,19 @@ class Trainer:
             lines.append(f"[brr-lab] loss: {type(self.loss_fn).__name__} (custom: class weighting "
                          "not inspected; the sampler below still counts)")
         else:
-            lines.append("[brr-lab] weighting not resolved: the training labels hold one class")
+            lines.append("[brr-lab] weighting not resolved: the training labels hold one class "
+                         "(allow_single_class=True)")
         if self.sampler is not None:
             lines.append("[brr-lab] " + self.sampler.report().describe())
         else:
             lines.append(f"[brr-lab] batches: plain shuffling, expected {prevalence:.1%} positive "
                          "per batch (the dataset prevalence)")
-        if cfg.eval_logit_shift:
+        if self.eval_logit_shift:
             # z + shift >= logit(t)  <=>  sigmoid(z) >= sigmoid(logit(t) - shift)
-            cut = math.log(cfg.threshold / (1 - cfg.threshold)) - cfg.eval_logit_shift
+            cut = math.log(self.threshold / (1 - self.threshold)) - self.eval_logit_shift
             q = 1 / (1 + math.exp(-cut))
-            lines.append(f"[brr-lab] evaluation adds {cfg.eval_logit_shift:+.4g} to the logits "
-                         f"(logit adjustment): threshold {cfg.threshold:g} on the adjusted output "
+            lines.append(f"[brr-lab] evaluation adds {self.eval_logit_shift:+.4g} to the logits "
+                         f"(logit adjustment): threshold {self.threshold:g} on the adjusted output "
                          f"= {q:.3g} on the raw one")
         self.log("\n".join(lines))
 
@@ -295,12 +302,15 @@ class Trainer:
     def fit(self, train, val=None, *, resume: bool | str | os.PathLike = False) -> list[dict]:
         """Train; return the per-epoch history (also kept in ``self.history``).
 
+        ``val``: the held-out windows the per-epoch diagnostics are measured on.
         ``resume=True`` continues from ``<checkpoint_dir>/last.pt``; a path names a checkpoint.
         A KeyboardInterrupt stops training, keeps the history of completed epochs and
-        the last checkpoint (written at the end of each completed epoch), and returns.
+        the last checkpoint (written at the end of each completed epoch), sets
+        ``self.interrupted`` and returns.
         """
-        cfg = self.config
+        cfg = self.settings
         x_train, y_train = _as_xy(train, "train")
+        self._check_labels(y_train)
         x_val = y_val = None
         if val is not None:
             x_val, y_val = _as_xy(val, "val")
@@ -317,8 +327,7 @@ class Trainer:
         self._start_block(y_train, y_val)
         extra = 0 if x_val is None else x_val.element_size() * x_val.nelement()
         x_train, y_train = self._prepare_data(x_train, y_train, extra)
-        if x_val is not None:
-            x_val, y_val = self._prepare_data(x_val, y_val, 0)
+        self.val_data = None if x_val is None else self._prepare_data(x_val, y_val, 0)
         if self.device.type == "cuda":
             where = ("kept on the GPU" if x_train.is_cuda else
                      "in pinned CPU memory, moved per batch (it does not fit)")
@@ -328,28 +337,27 @@ class Trainer:
 
         self.stop_training = False
         self.interrupted = False
+        self._in_epoch = None
+        self._last_trained_epoch = start_epoch - 1 if self.history or start_epoch > 1 else None
         bar = tqdm(range(start_epoch, cfg.epochs + 1), desc="train", unit="epoch",
-                   disable=not cfg.progress, leave=False)
+                   disable=not self.progress, leave=False)
         try:
             for epoch in bar:
+                self._in_epoch = epoch
                 record = self._train_epoch(epoch, x_train, y_train)
-                if x_val is not None:
-                    record.update(self._validate(x_val, y_val, epoch, record["train_auroc"]))
+                self._in_epoch = None   # the model now holds the whole epoch
+                for cb in self.callbacks:
+                    cb.on_epoch_end(self, record)
                 self.history.append(record)
                 self._checkpoint(record)
                 bar.set_postfix(loss=f"{record['train_loss']:.4f}",
                                 auroc=f"{record.get('val_auroc', math.nan):.3f}",
                                 pos=f"{record.get('pred_pos_rate', math.nan):.0%}")
-                for cb in self.callbacks:
-                    cb.on_epoch_end(self, record)
                 if self.stop_training:
                     break
         except KeyboardInterrupt:
             self.interrupted = True
-            where = (f"; last checkpoint: {Path(cfg.checkpoint_dir) / 'last.pt'}"
-                     if cfg.checkpoint_dir and self.history else "")
-            self.log(f"[brr-lab] interrupted: kept the history of {len(self.history)} completed "
-                     f"epoch(s){where}. The model in memory holds the partial epoch's weights.")
+            self.log("[brr-lab] interrupted: " + self._interrupt_state())
         finally:
             bar.close()
         if self.history and self.diagnosis is not None:
@@ -358,38 +366,48 @@ class Trainer:
             cb.on_fit_end(self)
         return self.history
 
+    def _interrupt_state(self) -> str:
+        """What the history, the checkpoint and the model in memory hold after an interrupt."""
+        done = self.history[-1]["epoch"] if self.history else None
+        text = f"kept the history of {len(self.history)} completed epoch(s)"
+        if self.settings.checkpoint_dir and self.history:
+            text += f"; {Path(self.settings.checkpoint_dir) / 'last.pt'} holds epoch {done}"
+        if self._in_epoch is not None:
+            return text + f". The model in memory holds part of epoch {self._in_epoch}."
+        if self._last_trained_epoch is None:
+            return text + ". The model in memory holds its initial weights."
+        if self._last_trained_epoch != done:
+            return text + (f". The model in memory holds all of epoch {self._last_trained_epoch}, "
+                           "whose diagnostics and checkpoint were not completed.")
+        return text + f". The model in memory holds epoch {done}."
+
     def _epoch_batches(self, epoch: int, n: int, device: torch.device) -> Tensor | tuple[Tensor, ...]:
         """One epoch's batches of indices, drawn on the CPU from (seed, epoch), moved once."""
         if self.sampler is not None:
             return self.sampler.epoch_batches(epoch).to(device)
-        gen = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
-        return torch.randperm(n, generator=gen).to(device).split(self.config.batch_size)
+        return tuple(b.to(device) for b in shuffled_batches(
+            n, batch_size=self.settings.batch_size, seed=self.settings.seed, epoch=epoch))
 
     def _train_epoch(self, epoch: int, x: Tensor, y: Tensor) -> dict:
-        cfg = self.config
+        cfg = self.settings
         for cb in self.callbacks:
             cb.on_epoch_start(self, epoch)
         self.model.train()
         t0 = time.perf_counter()
-        # Sums stay on the device: one synchronisation per epoch, not per step.
-        loss_sum = torch.zeros((), device=self.device)
-        grad_pos = torch.zeros((), device=self.device)
-        grad_all = torch.zeros((), device=self.device)
-        n_pos_seen = torch.zeros((), device=self.device)
+        loss_sum = torch.zeros((), device=self.device)  # on the device: one sync per epoch
         n_seen = 0
-        seen_logits, seen_labels = [], []  # for the running train AUROC, at no extra pass
-        batches = self._epoch_batches(epoch, len(y), x.device)
-        for step, idx in enumerate(batches):
+        for step, idx in enumerate(self._epoch_batches(epoch, len(y), x.device)):
             xb = x[idx].to(self.device, non_blocking=True)
             yb = y[idx].to(self.device, non_blocking=True)
             with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
                                 enabled=self.amp_dtype is not None):
                 logits = self.model(xb)
                 if logits.shape != yb.shape:
-                    raise invalid("model", "Trainer", f"logits of shape {tuple(yb.shape)} (one "
+                    raise invalid("model", _WHERE, f"logits of shape {tuple(yb.shape)} (one "
                                   "per example)", f"shape {tuple(logits.shape)}")
                 loss = self.loss_fn(logits, yb)
-            logits.retain_grad()  # positives' share of dL/dz, read after backward
+            for cb in self.callbacks:
+                cb.on_batch_forward(self, step, logits, yb, loss)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             if cfg.grad_clip is not None:
@@ -397,31 +415,15 @@ class Trainer:
                 nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
             self.scaler.step(self.optimizer)
             self.scaler.update()
-            with torch.no_grad():
-                g = logits.grad.abs().float()
-                grad_pos += (g * yb).sum()
-                grad_all += g.sum()
-                loss_sum += loss.detach().float() * len(yb)
-                n_pos_seen += yb.sum()
-                n_seen += len(yb)
-                seen_logits.append(logits.detach().float())
-                seen_labels.append(yb)
+            loss_sum += loss.detach().float() * len(yb)
+            n_seen += len(yb)
             for cb in self.callbacks:
                 cb.on_batch_end(self, step, loss.detach())
             if cfg.log_every_n_steps and step % cfg.log_every_n_steps == 0:
                 self.step_history.append({"epoch": epoch, "step": step, "loss": float(loss.detach())})
-        all_grad = float(grad_all)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UndefinedMetricWarning)  # one-class training labels
-            train_auroc = auroc(torch.cat(seen_labels).cpu(), torch.cat(seen_logits).cpu())
-        return {
-            "epoch": epoch,
-            "train_loss": float(loss_sum) / n_seen,
-            "train_auroc": train_auroc,
-            "batch_pos_fraction": float(n_pos_seen) / n_seen,
-            "pos_grad_share": float(grad_pos) / all_grad if all_grad > 0 else math.nan,
-            "seconds": time.perf_counter() - t0,
-        }
+        self._last_trained_epoch = epoch
+        return {"epoch": epoch, "train_loss": float(loss_sum) / n_seen,
+                "seconds": time.perf_counter() - t0}
 
     @torch.no_grad()
     def predict_logits(self, x: Tensor) -> Tensor:
@@ -429,28 +431,12 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         out = []
-        for xb in torch.as_tensor(x).split(self.config.eval_batch_size):
+        for xb in torch.as_tensor(x).split(self.settings.eval_batch_size):
             with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
                                 enabled=self.amp_dtype is not None):
                 out.append(self.model(xb.to(self.device, non_blocking=True)).float())
         self.model.train(was_training)
         return torch.cat(out).cpu()
-
-    def _validate(self, x: Tensor, y: Tensor, epoch: int, train_auroc: float) -> dict:
-        logits = self.predict_logits(x) + self.config.eval_logit_shift
-        # Single-class labels: NaN AUROC plus an UndefinedMetricWarning, then diagnosed.
-        m = binary_metrics(y.cpu(), logits, threshold=self.config.threshold)
-        self.diagnosis = diagnose_metrics({**m, "train_auroc": train_auroc}, setup=self.setup)
-        if self.history and self.history[-1].get("diagnosis") not in (None, self.diagnosis.state):
-            self.log(f"[brr-lab] epoch {epoch}: diagnosis now "
-                     f"'{self.diagnosis.state}' ({self.diagnosis.reason})")
-        return {
-            "val_auroc": m["auroc"], "val_auprc": m["auprc"], "val_prevalence": m["prevalence"],
-            "pred_pos_rate": m["pred_pos_rate"], "recall": m["recall"],
-            "precision": m["precision"], "mean_prob": m["mean_prob"],
-            "logit_mean": m["logit_mean"], "logit_std": m["logit_std"],
-            "diagnosis": self.diagnosis.state,
-        }
 
     # ------------------------------------------------------------------ checkpoints
     def _state(self, record: dict) -> dict:
@@ -461,7 +447,7 @@ class Trainer:
             "epoch": record["epoch"],
             "history": [dict(r) for r in self.history],
             "best_auroc": self.best_auroc,
-            "config": dataclasses.asdict(self.config),
+            "config": self.config.model_dump(),
         }
 
     def _checkpoint(self, record: dict) -> None:
@@ -469,9 +455,9 @@ class Trainer:
         improved = not math.isnan(auroc) and auroc > self.best_auroc
         if improved:
             self.best_auroc = auroc
-        if not self.config.checkpoint_dir:
+        if not self.settings.checkpoint_dir:
             return
-        folder = Path(self.config.checkpoint_dir)
+        folder = Path(self.settings.checkpoint_dir)
         folder.mkdir(parents=True, exist_ok=True)
         state = self._state(record)
         _atomic_save(state, folder / "last.pt")
@@ -480,14 +466,16 @@ class Trainer:
 
     def _load(self, resume) -> int:
         if resume is True:
-            if not self.config.checkpoint_dir:
+            if not self.settings.checkpoint_dir:
                 raise invalid("resume", "Trainer.fit", "a checkpoint path, or True with "
                               "config.checkpoint_dir set", resume)
-            resume = Path(self.config.checkpoint_dir) / "last.pt"
+            resume = Path(self.settings.checkpoint_dir) / "last.pt"
         path = Path(resume)
         if not path.is_file():
             raise invalid("resume", "Trainer.fit", "an existing checkpoint file", str(path))
-        state = torch.load(path, map_location=self.device, weights_only=True)
+        from brr_lab import checkpoints  # names the file when it is truncated or corrupt
+
+        state = checkpoints.load(path, map_location=self.device)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])
@@ -499,11 +487,13 @@ class Trainer:
 
 def _atomic_save(obj, path: Path) -> None:
     """Write to a temporary file in the same folder, then rename: never a half-written file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    from brr_lab import checkpoints
+
+    checkpoints.atomic_save(obj, path)
 
 
 def load_checkpoint(path, map_location="cpu") -> dict:
-    """Load a trainer checkpoint safely (``weights_only=True``)."""
-    return torch.load(path, map_location=map_location, weights_only=True)
+    """Load a trainer checkpoint safely (``weights_only=True``); errors name the file."""
+    from brr_lab import checkpoints
+
+    return checkpoints.load(path, map_location=map_location)

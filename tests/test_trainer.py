@@ -8,7 +8,10 @@ from brr_lab.losses import BinaryFocalLoss
 from brr_lab.metrics import UndefinedMetricWarning
 from brr_lab.models import EEGWindowCNN
 from brr_lab.policy import StackedWeightingError
-from brr_lab.trainer import Callback, TrainConfig, Trainer, load_checkpoint, seed_everything
+from brr_lab.config import TrainConfig
+from brr_lab.eeg import SingleClassLabelsError
+from brr_lab.monitor import TrainingMonitor
+from brr_lab.trainer import Callback, Trainer, load_checkpoint, seed_everything
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -133,6 +136,7 @@ def test_callbacks_see_every_epoch_and_can_stop():
 
 
 def test_single_class_validation_is_nan_and_diagnosed():
+    """Held-out labels of one class (the training labels hold both)."""
     train, val = _data()
     val = (val[0], torch.zeros_like(val[1]))
     with pytest.warns(UndefinedMetricWarning):
@@ -155,12 +159,95 @@ def test_logit_shift_moves_the_threshold_not_the_ranking():
 ])
 def test_bad_config_names_the_parameter(kwargs, param):
     with pytest.raises(ValueError, match=f"'{param}'"):
-        TrainConfig(**kwargs)
+        Trainer(EEGWindowCNN(n_channels=4), BinaryFocalLoss(), **kwargs)
 
 
 def test_unknown_config_keys_are_an_error():
     with pytest.raises(ValueError, match="epochz"):
-        TrainConfig.from_dict({"epochz": 3})
+        Trainer(EEGWindowCNN(n_channels=4), BinaryFocalLoss(), epochz=3)
+    with pytest.raises(ValueError, match="epochz"):
+        Trainer(EEGWindowCNN(n_channels=4), BinaryFocalLoss(), {"trainer": {"epochz": 3}})
+
+
+def test_one_config_class_reads_the_yaml_schema():
+    cfg = TrainConfig.model_validate({"trainer": {"epochs": 1, "batch_size": 32, "seed": 2},
+                                      "loss": {"kind": "focal", "alpha": 0.5, "gamma": 2.0},
+                                      "eval": {"threshold": 0.4}})
+    seed_everything(0)
+    trainer = Trainer.from_config(cfg, EEGWindowCNN(n_channels=4, n_filters=8), prevalence=0.125,
+                                  progress=False, verbose=False)
+    assert trainer.settings.epochs == 1 and trainer.threshold == 0.4
+    assert trainer.loss_fn.alpha == 0.5 and trainer.loss_fn.gamma == 2.0
+    train, val = _data()
+    assert len(trainer.fit(train, val)) == 1
+    assert load_checkpoint  # the checkpoint's config is the same schema, dumped
+    assert TrainConfig.model_validate(trainer.config.model_dump()) == trainer.config
+
+
+def test_single_class_training_labels_are_refused_unless_forced():
+    train, val = _data()
+    zeros = (train[0], torch.zeros_like(train[1]))
+    with pytest.raises(SingleClassLabelsError, match="allow_single_class"):
+        _trainer().fit(zeros, val)
+    with pytest.warns(UndefinedMetricWarning):
+        history = _trainer(epochs=1, allow_single_class=True).fit(zeros, (val[0], torch.zeros_like(val[1])))
+    assert history[-1]["diagnosis"] == "single-class labels"
+
+
+def test_interrupt_messages_say_what_the_model_holds():
+    train, val = _data()
+    lines = []
+    _trainer(epochs=5, callbacks=[_InterruptAt(3)], verbose=True, log=lines.append).fit(train, val)
+    assert any("holds part of epoch 3" in line for line in lines)
+
+    class AfterEpoch(Callback):
+        def on_epoch_end(self, trainer, record):
+            if record["epoch"] == 2:
+                raise KeyboardInterrupt
+
+    lines.clear()
+    t = _trainer(epochs=5, callbacks=[AfterEpoch()], verbose=True, log=lines.append)
+    assert [r["epoch"] for r in t.fit(train, val)] == [1]
+    assert any("holds all of epoch 2, whose diagnostics and checkpoint were not completed" in line
+               for line in lines)
+
+    class AtFirstBatch(Callback):
+        def on_batch_end(self, trainer, step, loss):
+            raise KeyboardInterrupt
+
+    lines.clear()
+    t = _trainer(epochs=5, callbacks=[AtFirstBatch()], verbose=True, log=lines.append)
+    assert t.fit(train, val) == [] and t.interrupted
+    assert any("0 completed epoch(s)" in line and "part of epoch 1" in line for line in lines)
+
+
+def test_the_monitor_works_in_a_plain_loop_and_matches_the_trainer():
+    """The README's plain-loop example: same figures as the trainer's history."""
+    train, val = _data()
+    reference = _trainer(epochs=2).fit(train, val)
+    from brr_lab.sampler import shuffled_batches
+    seed_everything(0)
+    model = EEGWindowCNN(n_channels=4, n_filters=8)
+    loss_fn = BinaryFocalLoss(gamma=0.0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    monitor = TrainingMonitor()
+    for epoch in (1, 2):
+        monitor.start_epoch()
+        for idx in shuffled_batches(len(train[1]), batch_size=32, seed=0, epoch=epoch):
+            logits = model(train[0][idx])
+            loss = loss_fn(logits, train[1][idx])
+            monitor.watch_batch(logits, train[1][idx], loss)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            record = monitor.end_epoch(model(val[0]), val[1])
+        model.train()
+    for key in ("train_auroc", "pos_grad_share", "val_auroc", "pred_pos_rate"):
+        assert record[key] == pytest.approx(reference[-1][key], rel=1e-5), key
+    assert record["diagnosis"] == reference[-1]["diagnosis"]
+    assert record["train_loss"] == pytest.approx(reference[-1]["train_loss"], rel=1e-5)
 
 
 def test_model_with_wrong_output_shape_is_named():

@@ -5,8 +5,8 @@ Exit status: 0 nothing to report, 1 findings, 2 unreadable or invalid input (lik
 from __future__ import annotations
 
 import argparse
-import json
 
+from brr_lab import strict_json
 from brr_lab.audit import (DEFAULT_PREVALENCE, AuditResult, audit_paths, format_value as _v,
                            is_default_prevalence)
 
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     result = audit_paths(args.paths, args.prevalence)
     if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
+        print(strict_json.dumps(result.as_dict(), indent=2))
     else:
         print(format_text(result))
     return result.exit_code

@@ -7,7 +7,7 @@ so the numbers live in one place; `inspect` prints the windowing it used. Nothin
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import sys
 
 _DEFAULT = argparse.SUPPRESS  # absent from args unless given: the library default applies
@@ -81,9 +81,13 @@ def _labels(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 def _inspect(args: argparse.Namespace) -> int:
     from brr_lab.eeg.annotations import DEFAULT_BACKGROUND_LABELS, DEFAULT_SEIZURE_LABELS
     from brr_lab.eeg.guards import SingleClassLabelsError, check_labels
-    from brr_lab.eeg.loader import load_recordings
+    from brr_lab import strict_json
+    from brr_lab.eeg.loader import check_band, load_recordings
     from brr_lab.eeg.windowing import make_windows
 
+    # Checked before the (slow) loading: swapped edges would make MNE build a band-stop.
+    check_band(getattr(args, "l_freq", None), getattr(args, "h_freq", None), "--l-freq", "--h-freq",
+               "brr-lab inspect")
     recordings = load_recordings(
         args.folder, seizure_labels=_labels(args.seizure_labels, DEFAULT_SEIZURE_LABELS),
         background_labels=_labels(args.background_labels, DEFAULT_BACKGROUND_LABELS),
@@ -94,6 +98,9 @@ def _inspect(args: argparse.Namespace) -> int:
         window_kwargs["sfreq"] = None
     windows = make_windows(recordings, **window_kwargs)
     report = windows.report()
+    report = dataclasses.replace(report, label_sources={
+        rec.name: {"source": rec.meta.get("label_source"), "file": rec.meta.get("annotation_file"),
+                   "notes": list(rec.meta.get("annotation_notes", []))} for rec in recordings})
     error = None
     try:
         check_labels(windows.y, context=args.folder, labels_seen=report.labels_seen)
@@ -103,7 +110,7 @@ def _inspect(args: argparse.Namespace) -> int:
         out = report.as_dict()
         out["ok"] = error is None
         out["errors"] = [] if error is None else [error]
-        print(json.dumps(out, indent=2))
+        print(strict_json.dumps(out, indent=2))
     else:
         print(report.to_text())
     if error is not None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+from brr_lab import strict_json
 
 from brr_lab import sweep
 from brr_lab._validation import invalid
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     train, val = load_data(args)
     data = (train.X, train.y, val.X, val.y)
     if args.benchmark:
-        print(json.dumps(sweep.benchmark(*data, settings, config=config, device=device,
+        print(strict_json.dumps(sweep.benchmark(*data, settings, config=config, device=device,
                                          repeat=args.repeat, loop_subset=args.loop_subset,
                                          strategy=args.strategy),
                          indent=2))
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     result = sweep.train_sweep(*data, settings, config=config, device=device,
                                strategy=args.strategy)
     if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
+        print(strict_json.dumps(result.as_dict(), indent=2))
     else:
         print(format_table(result))
     return 0

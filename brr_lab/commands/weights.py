@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from brr_lab import weighting
+import numpy as np
+
+from brr_lab import strict_json, weighting
 from brr_lab.policy import resolve_weighting
 
 
@@ -45,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
     setup = resolve_weighting(alpha=args.alpha, gamma=args.gamma, pos_weight=args.pos_weight,
                               sampler_fraction=fraction, prevalence=args.prevalence,
                               allow_stacked=True)  # reported, not refused: this command explains
-    report = weighting.analyze(args.prevalence, args.alpha, args.gamma, args.pos_weight, fraction)
+    # alpha=1 (or 0) gives one class no weight: ratios are infinite, which is the answer,
+    # not a fault (text shows inf; JSON writes null with a note).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        report = weighting.analyze(args.prevalence, args.alpha, args.gamma, args.pos_weight,
+                                   fraction)
     figures = report.as_dict()
     out = {
         "ratio": figures["ratio"],
@@ -61,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         "warnings": warnings_for(setup),
     }
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(strict_json.dumps(out, indent=2))
     else:
         print(format_table(setup, out))
     return 0

@@ -10,13 +10,21 @@ The parser is strict on purpose: the original project's collapse most likely cam
 from a parser that read channel names as numbers and mapped only ``seiz``, so
 every label came out background. Every problem here is an :class:`AnnotationError`
 naming the file and line; an unknown label is an error, never background.
+
+Encoding: UTF-8 under :data:`brr_lab._validation.BOM_RULE` (the rule the config reader
+follows too): a UTF-8 byte-order mark at the very start is skipped and noted in
+``AnnotationFile.notes``; a UTF-16/32 BOM, or U+FEFF later in the file, is an error
+that says "BOM".
 """
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+from brr_lab._validation import BOM_RULE, BrrLabError, TextReadError, read_utf8
 
 COLUMNS = ("channel", "start_time", "stop_time", "label", "confidence")
 
@@ -27,7 +35,7 @@ DEFAULT_SEIZURE_LABELS: tuple[str, ...] = (
 DEFAULT_BACKGROUND_LABELS: tuple[str, ...] = ("bckg",)
 
 
-class AnnotationError(ValueError):
+class AnnotationError(BrrLabError):
     """An annotation file that cannot be trusted; the message names the file and line."""
 
     def __init__(self, path: Path | str, line: int | None, problem: str):
@@ -52,6 +60,7 @@ class AnnotationFile:
     path: Path
     header: dict[str, str]
     rows: tuple[AnnotationRow, ...]
+    notes: tuple[str, ...] = ()  # what the reader accepted and says so (a skipped BOM)
 
     @property
     def labels_seen(self) -> dict[str, int]:
@@ -78,19 +87,30 @@ def _parse_time(text: str, column: str, path: Path, line: int) -> float:
     return value
 
 
+_DURATION = re.compile(r"^([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:s|secs?|seconds?)?$")
+
+
 def parse_annotation_file(path: Path | str, *, duration_s: float | None = None,
-                          tolerance_s: float = 1e-3) -> AnnotationFile:
+                          tolerance_s: float = 1e-3,
+                          recording: Path | str | None = None) -> AnnotationFile:
     """Read a TUSZ ``.csv_bi`` or ``.csv`` file, checking every row.
 
     With ``duration_s`` (the recording's length) every row must lie within
-    ``[0, duration_s + tolerance_s]``; the tolerance only absorbs the 4-decimal
-    rounding of TUSZ times, nothing is clamped.
+    ``[0, duration_s + tolerance_s]``, and a ``# duration = ... secs`` header line must
+    state that length (within ``tolerance_s``); the tolerance only absorbs the 4-decimal
+    rounding of TUSZ times, nothing is clamped. ``recording`` (the EDF) is named in
+    those messages, since either file can be the wrong one.
     """
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise AnnotationError(path, None, f"not a UTF-8 text file ({err}).") from None
+        text, had_bom = read_utf8(path)
+    except TextReadError as err:
+        raise AnnotationError(path, err.line, err.problem + ".") from None
+    notes = (f"the file starts with a UTF-8 byte-order mark (BOM), skipped. Rule: {BOM_RULE}",) \
+        if had_bom else ()
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    rec = f"the recording {recording}" if recording is not None else "the recording"
+    edf = f" ({recording})" if recording is not None else ""
     header: dict[str, str] = {}
     rows: list[AnnotationRow] = []
     columns_line: int | None = None
@@ -104,6 +124,8 @@ def parse_annotation_file(path: Path | str, *, duration_s: float | None = None,
             key, sep, value = text[1:].partition("=")
             if sep:
                 header[key.strip()] = value.strip()
+                if key.strip() == "duration" and duration_s is not None:
+                    _check_duration(value.strip(), duration_s, tolerance_s, path, number, rec)
             continue
         fields = [part.strip() for part in text.split(",")]
         if columns_line is None:
@@ -114,15 +136,29 @@ def parse_annotation_file(path: Path | str, *, duration_s: float | None = None,
                 )
             columns_line = number
             continue
-        rows.append(_parse_row(fields, raw, path, number, duration_s, tolerance_s))
+        rows.append(_parse_row(fields, raw, path, number, duration_s, tolerance_s, edf))
     if columns_line is None:
         raise AnnotationError(path, None,
                               f"no column line {','.join(COLUMNS)!r}: not a TUSZ annotation file.")
-    return AnnotationFile(path=path, header=header, rows=tuple(rows))
+    return AnnotationFile(path=path, header=header, rows=tuple(rows), notes=notes)
+
+
+def _check_duration(text: str, duration_s: float, tolerance_s: float, path: Path, line: int,
+                    rec: str) -> None:
+    match = _DURATION.match(text)
+    stated = float(match.group(1)) if match else math.nan
+    if not math.isfinite(stated) or stated <= 0:
+        raise AnnotationError(path, line, f"header 'duration' must be a number of seconds > 0 such "
+                                          f"as '1750.0000 secs'. Got {text!r}.")
+    if abs(stated - duration_s) > tolerance_s:
+        raise AnnotationError(
+            path, line, f"header '# duration = {text}' does not match {rec}, which lasts "
+                        f"{duration_s:g} s: one of the two files is wrong (a truncated or cut EDF, "
+                        f"or the annotations of another recording).")
 
 
 def _parse_row(fields: list[str], raw: str, path: Path, line: int,
-               duration_s: float | None, tolerance_s: float) -> AnnotationRow:
+               duration_s: float | None, tolerance_s: float, edf: str = "") -> AnnotationRow:
     if len(fields) != len(COLUMNS):
         raise AnnotationError(path, line, f"malformed row: expected {len(COLUMNS)} comma-separated fields "
                                           f"({','.join(COLUMNS)}), found {len(fields)}. Got {raw!r}.")
@@ -149,7 +185,7 @@ def _parse_row(fields: list[str], raw: str, path: Path, line: int,
     if start < 0 or (duration_s is not None and stop > duration_s + tolerance_s):
         limit = "" if duration_s is None else f", {duration_s:g}"
         raise AnnotationError(path, line, f"segment {start:g}-{stop:g} s lies outside the recording "
-                                          f"[0{limit}] s. Got {raw!r}.")
+                                          f"[0{limit}] s{edf}. Got {raw!r}.")
     return AnnotationRow(channel=channel, start_s=start, stop_s=stop, label=label.lower(),
                          confidence=confidence, line=line)
 

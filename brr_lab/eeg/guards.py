@@ -12,6 +12,8 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
+from brr_lab._validation import BrrLabError
+
 LIKELY_CAUSES = (
     "annotation parsing (seizure rows not read: check the column line, that 'channel' holds names "
     "and times hold numbers, and which annotation file was used)",
@@ -22,7 +24,7 @@ LIKELY_CAUSES = (
 )
 
 
-class SingleClassLabelsError(ValueError):
+class SingleClassLabelsError(BrrLabError):
     """The labels hold one class (or none): nothing to learn, AUROC undefined."""
 
 

@@ -1,7 +1,7 @@
 """The dataset report: class counts, prevalence, seizure time per recording, labels seen."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -33,6 +33,9 @@ class DatasetReport:
     stride_s: float
     sfreq: float
     n_channels: int
+    # Per recording, where its labels came from: {"source": "csv_bi" | "csv" | "edf",
+    # "file": path, "notes": [...]} (set by the loader's callers; empty for simulated data).
+    label_sources: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def neg_per_pos(self) -> float | None:
@@ -63,6 +66,18 @@ class DatasetReport:
         for name, rec in self.recordings.items():
             lines.append(f"{name:<28}{rec.duration_s:>11.1f}{rec.seizure_seconds:>11.1f}{rec.n_seizures:>9}"
                          f"{rec.n_windows:>9}{rec.n_pos:>6}")
+        if self.label_sources:
+            names = {"csv_bi": ".csv_bi", "csv": ".csv (per channel)", "edf": "the EDF's own annotations"}
+            by_source: dict[str, list[str]] = {}
+            for name, info in self.label_sources.items():
+                by_source.setdefault(names.get(info.get("source"), str(info.get("source"))), []).append(name)
+            lines.append("")
+            if len(by_source) == 1:
+                lines.append(f"labels from: {next(iter(by_source))} (all {len(self.label_sources)} recordings)")
+            else:
+                lines.append("labels from: " + "; ".join(f"{src}: {', '.join(n)}" for src, n in by_source.items()))
+            for name, info in self.label_sources.items():
+                lines += [f"note: {name}: {note}" for note in info.get("notes", [])]
         extras = {n: r.extra_channels for n, r in self.recordings.items() if r.extra_channels}
         if extras:
             lines.append("")

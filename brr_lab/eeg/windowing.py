@@ -206,7 +206,11 @@ def make_windows(recordings: Sequence[Recording], *, window_s: float = DEFAULT_W
         win = _samples(window_s, fs, "window_s")
         step = _samples(stride_s, fs, "stride_s")
         data = raw.get_data()
-        n = (data.shape[1] - win) // step + 1 if data.shape[1] >= win else 0
+        if data.shape[1] < win:
+            raise invalid("window_s", _WHERE, f"at most the length of every recording; recording "
+                          f"{rec.name!r} lasts {data.shape[1] / fs:g} s ({data.shape[1]} samples at "
+                          f"{fs:g} Hz)", window_s)
+        n = (data.shape[1] - win) // step + 1
         view = np.lib.stride_tricks.sliding_window_view(data, win, axis=1)[:, : n * step : step]
         X_parts.append(np.ascontiguousarray(view.transpose(1, 0, 2), dtype=np.float32) * np.float32(1e6))
         start = np.arange(n) * step / fs
