@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "brr_lab.commands.repro",
     "brr_lab.commands.audit",
     "brr_lab.commands.sweep",
+    "brr_lab.commands.train",
     "brr_lab.commands.score",
 )
 

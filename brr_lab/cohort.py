@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import os
 import warnings
@@ -37,7 +38,7 @@ import torch
 from brr_lab._validation import check_real, invalid
 
 __all__ = ["PARTS", "DEFAULT_FRACTIONS", "SPLIT_SEED", "SyntheticCohort", "Cohort",
-           "split_recordings", "standardise", "load_cohort", "cache_dir", "default_data_dir"]
+           "split_recordings", "standardise", "load_cohort", "cohort_from_windows", "cache_dir", "default_data_dir"]
 
 PARTS = ("train", "calibration", "validation")
 DEFAULT_FRACTIONS = (0.6, 0.2, 0.2)
@@ -184,13 +185,22 @@ def _guard_message(windows) -> str:
 
 
 def load_cohort(data: str | Path | None = None, *, difficulty: float | None = None,
-                fractions=None, cache: bool = True) -> Cohort:
+                fractions=None, windowing: dict | None = None, cache: bool = True) -> Cohort:
     """The protocol's windows: a folder split by the rule, or the generated cohort.
 
     ``data``: a folder of EDF + annotation files (split with :data:`DEFAULT_FRACTIONS`
     unless ``fractions`` is given). None: :class:`SyntheticCohort`, with its
     ``seizure_amplitude`` set to ``difficulty`` when given (lower is harder).
+    ``windowing``: keyword arguments of :func:`brr_lab.eeg.make_windows` (window_s,
+    stride_s, label_rule, min_fraction, sfreq, l_freq, h_freq); the defaults otherwise.
     """
+    from brr_lab import eeg
+
+    # Settings equal to make_windows' defaults are dropped, so a config that spells them
+    # out shares the cached cohort with one that does not.
+    defaults = {k: p.default for k, p in inspect.signature(eeg.make_windows).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    windowing = {k: v for k, v in (windowing or {}).items() if k not in defaults or defaults[k] != v}
     from brr_lab import eeg
 
     if data is not None:
@@ -201,7 +211,7 @@ def load_cohort(data: str | Path | None = None, *, difficulty: float | None = No
         if not folder.is_dir():
             raise invalid("data", _WHERE, "a folder of EDF recordings with .csv_bi/.csv annotations",
                           str(folder))
-        windows = eeg.make_windows(eeg.load_recordings(folder))
+        windows = eeg.make_windows(eeg.load_recordings(folder), **windowing)
         source = f"{folder} ({len(windows.recordings)} recordings)"
         fractions = DEFAULT_FRACTIONS if fractions is None else fractions
     else:
@@ -210,9 +220,16 @@ def load_cohort(data: str | Path | None = None, *, difficulty: float | None = No
             spec = dataclasses.replace(spec, seizure_amplitude=check_real(
                 difficulty, "difficulty", _WHERE, low=0, high=50, low_open=True,
                 allowed="a seizure amplitude in (0, 50] (seizure RMS over background RMS)"))
-        windows = _synthetic_windows(spec, cache=cache)
+        windows = _synthetic_windows(spec, windowing, cache=cache)
         source = spec.describe()
         fractions = spec.fractions if fractions is None else fractions
+    return cohort_from_windows(windows, fractions=fractions, source=source)
+
+
+def cohort_from_windows(windows, *, fractions=DEFAULT_FRACTIONS, source: str = "windows") -> Cohort:
+    """Split a :class:`brr_lab.eeg.WindowSet` by the rule and standardise it: a Cohort."""
+    from brr_lab import eeg
+
     eeg.check_labels(windows.y, context=source)
     train, cal, val = _split_windows(windows, _check_fractions(fractions))
     train, cal, val, mean, std = standardise(train, cal, val)
@@ -233,16 +250,17 @@ def _code_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def _cache_path(spec: SyntheticCohort) -> Path:
+def _cache_path(spec: SyntheticCohort, windowing: dict) -> Path:
     settings = {k: v for k, v in dataclasses.asdict(spec).items() if k != "fractions"}
+    settings["windowing"] = windowing
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
     return cache_dir() / f"cohort-{key}-{_code_digest()}.pt"
 
 
-def _synthetic_windows(spec: SyntheticCohort, *, cache: bool):
+def _synthetic_windows(spec: SyntheticCohort, windowing: dict, *, cache: bool):
     from brr_lab import eeg
 
-    path = _cache_path(spec)
+    path = _cache_path(spec, windowing)
     if cache and path.is_file():
         try:
             return _from_state(torch.load(path, weights_only=True))
@@ -252,7 +270,7 @@ def _synthetic_windows(spec: SyntheticCohort, *, cache: bool):
                                          duration_s=spec.duration_s,
                                          seizure_amplitude=spec.seizure_amplitude,
                                          n_seizure_free=spec.n_seizure_free)
-    windows = eeg.make_windows(recordings)
+    windows = eeg.make_windows(recordings, **windowing)
     if cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -331,14 +331,20 @@ def _read_yaml(path: str | Path) -> tuple[dict, dict[str, int], list[str]]:
         raise ConfigError(file, [Problem(None, err.line, err.problem)]) from None
     if had_bom:
         notes.append(f"the file starts with a UTF-8 byte-order mark (BOM), skipped. Rule: {BOM_RULE}")
-    loader = _BoundedLoader(text)
+    loader = None
     try:
         # One pass: compose (with line marks and the bounds), then build plain Python data
         # from the same nodes, as yaml.safe_load would.
+        loader = _BoundedLoader(text)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except _Refused as err:
         raise ConfigError(file, [Problem(None, err.line, f"refused: {err.message}")]) from None
+    except yaml.reader.ReaderError as err:  # a control character: no mark, a position
+        line = text[:max(err.position, 0)].count("\n") + 1
+        raise ConfigError(file, [Problem(None, line, f"malformed YAML: character "
+                                         f"#x{err.character:04x} is not allowed in YAML "
+                                         "(a control character)")]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -352,7 +358,8 @@ def _read_yaml(path: str | Path) -> tuple[dict, dict[str, int], list[str]]:
     except RecursionError:  # not reached within MAX_DEPTH; kept so no input escapes
         raise ConfigError(file, [Problem(None, None, "refused: nested too deeply")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if data is None:
         raise ConfigError(file, [Problem(None, None, "the file is empty: expected a mapping of "
                                          "settings")])
@@ -443,13 +450,13 @@ def _paths(data: dict, prefix: str = "") -> list[str]:
 
 def _problems(err: ValidationError, data: dict, lines: dict[str, int],
               source_keys: dict[str, str]) -> list[Problem]:
-    grouped: dict[str, list[dict]] = {}
+    grouped: dict[tuple[str, ...], list[dict]] = {}
     for e in err.errors(include_url=False):
-        loc = [str(part) for part in e["loc"] if not _is_union_tag(part)]
-        grouped.setdefault(".".join(loc), []).append(e)
+        grouped.setdefault(tuple(_loc_parts(e["loc"], data)), []).append(e)
     problems = []
-    for native, errors in grouped.items():
-        loc = native.split(".")
+    for parts, errors in grouped.items():
+        loc = list(parts)
+        native = ".".join(loc)
         e = errors[0]
         if len(errors) > 1:  # a union reports each branch: say what the key allows instead
             e = {**e, "msg": "Input is not an allowed value"}
@@ -464,9 +471,23 @@ def _problems(err: ValidationError, data: dict, lines: dict[str, int],
                 msg += (" (This key belongs to the brain-go-brr-v2 layout, which is recognised "
                         "by its top-level sections: training, experiment, model ...)")
         else:
-            msg = _explain(native, e, _value_at(data, loc))
+            msg = _explain(loc, e, _value_at(data, loc))
         problems.append(Problem(key, line, msg))
     return sorted(problems, key=lambda p: (p.line or 0, p.key or ""))
+
+
+def _loc_parts(loc, data: Any) -> list[str]:
+    # Keys written in the file are kept even when they look like a union tag ("float").
+    parts: list[str] = []
+    node: Any = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            parts.append(str(part))
+            node = node[part]
+        elif not _is_union_tag(part):
+            parts.append(str(part))
+            node = _MISSING
+    return parts
 
 
 def _is_legacy_key(loc: list[str]) -> bool:
@@ -492,6 +513,8 @@ def _join(parent: list[str], key: str) -> str:
 def _known_fields(loc: list[str]) -> list[str]:
     model: type[BaseModel] = TrainConfig
     for part in loc:
+        if part not in model.model_fields:
+            return []
         ann = model.model_fields[part].annotation
         if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
             return []
@@ -522,8 +545,8 @@ def _value_at(data: Any, loc: list[str]) -> Any:
     return data
 
 
-def _explain(native: str, e: dict, value: Any) -> str:
-    info = _field_info(native.split("."))
+def _explain(loc: list[str], e: dict, value: Any) -> str:
+    info = _field_info(loc)
     allowed = info.description if info is not None and info.description else None
     got = "" if value is _MISSING else f" Got {value!r} instead."
     reason = e["msg"]

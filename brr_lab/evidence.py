@@ -62,7 +62,8 @@ def _auroc(y: np.ndarray, z: np.ndarray, rec: np.ndarray, counts: np.ndarray) ->
     n_neg = np.bincount(rec[neg], minlength=n_rec)
     c = counts.astype(np.float64)
     num = np.einsum("br,rs,bs->b", c, pairs, c)
-    return num / ((c @ n_pos) * (c @ n_neg))
+    with np.errstate(invalid="ignore", divide="ignore"):  # a resample without one class: NaN
+        return num / ((c @ n_pos) * (c @ n_neg))
 
 
 def _at_or_above(values: np.ndarray, cuts: np.ndarray, rec: np.ndarray, n_rec: int) -> np.ndarray:

@@ -37,15 +37,15 @@ import time
 import warnings
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from brr_lab._validation import invalid
 from brr_lab.cohort import Cohort, load_cohort
-from brr_lab.diagnosis import CHANCE_BAND, NO_TRANSFER, RANKS_AUROC, diagnose_metrics
-from brr_lab.evidence import METHOD, bootstrap_intervals
+from brr_lab.diagnosis import CHANCE_BAND, NO_TRANSFER, RANKS_AUROC
+from brr_lab.evaluation import ESCAPE_AUROC, THRESHOLD, evaluate_run, monitor_windows
+from brr_lab.evidence import METHOD
 from brr_lab.losses import BinaryFocalLoss
-from brr_lab.metrics import UndefinedMetricWarning, binary_metrics, f1_threshold
+from brr_lab.metrics import UndefinedMetricWarning
 from brr_lab.models import EEGWindowCNN
 from brr_lab.trainer import Trainer, seed_everything
 
@@ -57,15 +57,9 @@ __all__ = [
 DEFAULT_EPOCHS = 6      # the budget of the domain brief's measurements
 DEFAULT_SEEDS = 5
 LONG_FACTOR = 5
-ESCAPE_AUROC = 0.7      # the postmortem's own success line, "AUROC > 0.7"
 FIX_AUROC = 0.75        # the issue's expectation for postmortem-fix
 BATCH_SIZE = 64
 LR = 1e-3
-THRESHOLD = 0.5
-# Per epoch the live curves read every 4th calibration window (whole recordings stay in):
-# a quarter of the cost, and the curves need no more. Thresholds use all of them.
-MONITOR_EVERY = 4
-MOVED_RULE = "best F1 on the calibration windows"
 _WHERE = "run_repro"
 
 
@@ -157,7 +151,7 @@ def run_scenario(name: str, data: Cohort, *, seed: int, epochs: int = DEFAULT_EP
     if sc.labels_all_zero:
         guard = data.all_zero_error or "not stopped: the guard accepted all-zero labels"
         train, cal, val = _zeroed(train), _zeroed(cal), _zeroed(val)
-    monitor = cal.subset(np.arange(0, len(cal), MONITOR_EVERY))
+    monitor = monitor_windows(cal)
     n_pos = int(train.y.sum())
     pi = n_pos / len(train.y)
     pos_weight = (len(train.y) - n_pos) / n_pos if sc.use_pos_weight else None
@@ -179,41 +173,11 @@ def run_scenario(name: str, data: Cohort, *, seed: int, epochs: int = DEFAULT_EP
         history = trainer.fit(train, (monitor.X, monitor.y))
         if trainer.interrupted:
             raise KeyboardInterrupt
-        row = _score(sc, trainer, history, cal, val, shift)
+        row = evaluate_run(trainer, history, cal, val, shift=shift, move_threshold=sc.move_threshold)
     row.update(scenario=name, seed=seed, epochs=epochs, guard=guard,
                effective_ratio=None if trainer.setup is None else trainer.setup.effective_ratio,
                q_star=None if trainer.setup is None else trainer.setup.q_star,
                seconds=time.perf_counter() - t0)
-    return row
-
-
-def _score(sc: Scenario, trainer: Trainer, history: list[dict], cal, val, shift: float) -> dict:
-    """The final model on the validation recordings, with intervals and the evidence's size;
-    the moved threshold comes from the calibration recordings."""
-    z_val = trainer.predict_logits(val.X) + shift
-    z_cal = trainer.predict_logits(cal.X) + shift
-    moved = f1_threshold(cal.y, z_cal) if 0 < cal.y.sum() < len(cal.y) else None
-    threshold = moved if sc.move_threshold else THRESHOLD
-    m = binary_metrics(val.y, z_val, threshold=threshold)
-    train_auroc = history[-1]["train_auroc"]
-    diagnosis = diagnose_metrics({**m, "train_auroc": train_auroc}, setup=trainer.setup)
-    info = val.recording_info
-    row = {
-        "auroc": m["auroc"], "auprc": m["auprc"], "pred_pos_rate": m["pred_pos_rate"],
-        "recall": m["recall"], "precision": m["precision"], "diagnosis": diagnosis.state,
-        "escape_epoch": next((r["epoch"] for r in history if r["val_auroc"] > ESCAPE_AUROC), None),
-        "threshold": threshold, "prevalence": m["prevalence"], "train_auroc": train_auroc,
-        "n_val_recordings": len(info), "n_val_seizures": sum(len(i["seizures"]) for i in info.values()),
-        "n_val_windows": len(val), "val_hours": sum(i["duration_s"] for i in info.values()) / 3600,
-        **bootstrap_intervals(val.y, z_val, val.recording, threshold=threshold),
-    }
-    if moved is not None:
-        at = binary_metrics(val.y, z_val, threshold=moved)
-        row["threshold_moved"] = {"threshold": moved, "rule": MOVED_RULE,
-                                  **{k: at[k] for k in ("pred_pos_rate", "recall", "precision")}}
-    else:
-        row["threshold_moved"] = None
-    row["monitor_auroc"] = [r["val_auroc"] for r in history]  # per epoch, the monitor windows
     return row
 
 

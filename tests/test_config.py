@@ -253,13 +253,37 @@ def test_device_names(tmp_path):
     assert "Got 'gpu' instead" in str(err)
 
 
-def test_loss_and_trainer_kwargs_resolve_against_prevalence():
+def test_loss_and_sampler_resolve_against_prevalence():
     pi = 1 / 13
     after = TrainConfig.from_yaml(EXAMPLES / "after_fix" / "train.yaml")
     assert after.loss_kwargs(pi) == {"alpha": 0.5, "gamma": 2.0,
                                      "pos_weight": pytest.approx(12)}
-    kwargs = after.trainer_kwargs(pi)
-    assert kwargs["sampler_fraction"] == 0.5 and kwargs["epochs"] == after.trainer.epochs
+    assert after.sampler_fraction(pi) == 0.5
     bce = parse_config({"loss": {"kind": "bce", "alpha": 0.25, "gamma": 3}}).config
     assert bce.loss_kwargs(pi) == {"alpha": None, "gamma": 0.0, "pos_weight": None}
-    assert bce.trainer_kwargs(pi)["sampler_fraction"] is None
+    assert bce.sampler_fraction(pi) is None
+
+
+# --------------------------------------------------------------------------- hostile input (issue 14)
+
+
+@pytest.mark.parametrize("text, expected", [
+    (".: null\n", r":1: \.: unknown key\. Known keys here: data, description"),
+    ("float: 1\n", r":1: float: unknown key"),
+    ("loss: {kind: bce}\n\x08\n", r":2: malformed YAML: character #x0008 is not allowed"),
+    ("eval: {threshold: .nan}\n", r"eval\.threshold: must be a finite number"),
+    ("trainer: {grad_clip: -.inf}\n", r"trainer\.grad_clip: must be a finite number"),
+])
+def test_odd_keys_and_values_get_a_located_message(tmp_path, text, expected):
+    import re
+
+    err = problems(write(tmp_path, text))
+    assert re.search(expected, str(err)), str(err)
+
+
+def test_aliases_within_the_limit_are_read_and_merge_keys_keep_lines(tmp_path):
+    path = write(tmp_path, "data: &d {window_s: 4.0}\nloss:\n  <<: {kind: focal}\n  gamma: .inf\n")
+    err = problems(path)
+    assert "c.yaml:4: loss.gamma: must be a finite number" in str(err)
+    path = write(tmp_path, "loss: &l {kind: focal, gamma: 1.0}\nsampler: {balanced: false}\n")
+    assert load_config(path).config.loss.gamma == 1.0

@@ -184,3 +184,56 @@ def test_module_validates_at_construction():
         BinaryFocalLoss(alpha=2.0)
     with pytest.raises(ValueError, match="'reduction'"):
         BinaryFocalLoss(reduction="Mean")
+
+
+# --------------------------------------------------------------------------- one loss for all
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("pos_weight", [None, 0.5, 12.0])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_gamma0_no_alpha_is_bit_identical_to_bce(dtype, pos_weight, reduction):
+    z, y = _data(7)
+    z, y = z.to(dtype), y.to(dtype)
+    pw = None if pos_weight is None else torch.tensor(pos_weight, dtype=dtype)
+    ours = binary_focal_loss(z, y, gamma=0.0, pos_weight=pos_weight, reduction=reduction)
+    bce = F.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction=reduction)
+    assert torch.equal(ours, bce)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("pos_weight", [None, 12.0])
+def test_each_class_term_is_bce_itself(dtype, pos_weight):
+    """The general path (a tensor gamma of 0) builds each term on BCE: same values, bit for bit."""
+    z, y = _data(8)
+    z, y = z.to(dtype), y.to(dtype)
+    pw = None if pos_weight is None else torch.tensor(pos_weight, dtype=dtype)
+    ours = binary_focal_loss(z, y, gamma=torch.tensor(0.0), pos_weight=pos_weight, reduction="none")
+    assert torch.equal(ours, F.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction="none"))
+
+
+def test_tensor_settings_per_copy_equal_scalar_calls():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(4, 50, generator=g) * 3
+    y = (torch.rand(4, 50, generator=g) < 0.2).float()
+    alphas, gammas, weights = [None, 0.25, 0.5, 0.75], [0.0, 2.0, 1.0, 5.0], [1.0, 12.0, 4.0, 0.5]
+    alpha = torch.tensor([float("nan") if a is None else a for a in alphas], dtype=torch.float64)[:, None]
+    batched = binary_focal_loss(z, y, alpha=alpha, gamma=torch.tensor(gammas, dtype=torch.float64)[:, None],
+                                pos_weight=torch.tensor(weights, dtype=torch.float64)[:, None],
+                                reduction="none").mean(dim=-1)
+    for k in range(4):
+        alone = binary_focal_loss(z[k], y[k], alpha=alphas[k], gamma=gammas[k], pos_weight=weights[k])
+        torch.testing.assert_close(batched[k], alone, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("name,value", [("alpha", [0.5, 1.5]), ("gamma", [1.0, -1.0]),
+                                        ("pos_weight", [1.0, 0.0]), ("gamma", [1.0, float("inf")])])
+def test_bad_tensor_settings_are_named(name, value):
+    z, y = torch.zeros(2, 3), torch.zeros(2, 3)
+    with pytest.raises(ValueError, match=f"'{name}'"):
+        binary_focal_loss(z, y, **{name: torch.tensor(value)[:, None]})
+
+
+def test_tensor_settings_may_not_enlarge_the_logits():
+    with pytest.raises(ValueError, match="'gamma'"):
+        binary_focal_loss(torch.zeros(3), torch.zeros(3), gamma=torch.zeros(2, 1))

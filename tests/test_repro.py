@@ -1,95 +1,128 @@
-"""Reproduction: scenario definitions, rows, the guard scenario, the verdicts, the command."""
-import dataclasses
+"""Reproduction: scenario definitions, rows, the guard scenario, the verdicts, interrupts, the command."""
 import json
 import math
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
-import torch
 
 from brr_lab import repro
 from brr_lab.cli import main
 
 NAMES = ["bce", "focal-alpha-0.25", "postmortem-bug", "postmortem-fix", "fix-plus-sampler",
-         "one-mechanism", "labels-all-zero"]
-KEYS = {"scenario", "seed", "auroc", "auprc", "pred_pos_rate", "recall", "diagnosis", "escape_epoch"}
-
+         "one-mechanism", "bce-prior-init", "focal-alpha-0.25-prior-init", "threshold-moved",
+         "labels-all-zero"]
+KEYS = {"scenario", "seed", "auroc", "auprc", "pred_pos_rate", "recall", "diagnosis", "escape_epoch",
+        "n_val_recordings", "n_val_seizures", "n_val_windows", "auroc_ci", "auprc_ci",
+        "pred_pos_rate_ci", "threshold_moved"}
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@dataclasses.dataclass
-class Windows:  # the two fields of a WindowSet that run_scenario uses
-    X: torch.Tensor
-    y: torch.Tensor
-
-
-def _tiny(n=260, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    y = (torch.arange(n) % 13 == 0).float()
-    x = torch.randn(n, 3, 32, generator=g)
-    x[y == 1] += 2.0 * torch.sin(torch.arange(32) / 1.5)
-    cut = n * 2 // 3
-    return repro.ReproData(train=Windows(x[:cut], y[:cut]), val=Windows(x[cut:], y[cut:]),
-                           source="constructed", all_zero_error="SingleClassLabelsError: all 0")
 
 
 def test_scenarios_are_named_exactly():
     assert list(repro.SCENARIOS) == NAMES
 
 
-def test_rows_have_the_issue_keys_and_consistent_escape():
-    row = repro.run_scenario("postmortem-fix", _tiny(), seed=0, epochs=2)
+def test_rows_carry_the_keys_the_evidence_size_and_intervals(tiny_cohort):
+    row = repro.run_scenario("postmortem-fix", tiny_cohort, seed=0, epochs=2)
     assert KEYS <= set(row)
     assert row["epochs"] == 2 and row["seed"] == 0
-    assert row["escape_epoch"] is None or row["escape_epoch"] in (1, 2)
+    size = tiny_cohort.size("validation")
+    assert (row["n_val_recordings"], row["n_val_seizures"], row["n_val_windows"]) == (
+        size["n_recordings"], size["n_seizures"], size["n_windows"])
+    for key in ("auroc", "auprc", "pred_pos_rate"):
+        low, high = row[f"{key}_ci"]
+        assert low <= row[key] <= high, key
+    assert len(row["monitor_auroc"]) == 2
 
 
-def test_settings_reach_the_trainer():
-    data = _tiny()
-    n_pos = int(data.train.y.sum())
-    n_neg = len(data.train.y) - n_pos
-    stacked = repro.run_scenario("fix-plus-sampler", data, seed=0, epochs=1)
+def test_settings_reach_the_trainer(tiny_cohort):
+    n_pos = int(tiny_cohort.train.y.sum())
+    n_neg = len(tiny_cohort.train.y) - n_pos
+    stacked = repro.run_scenario("fix-plus-sampler", tiny_cohort, seed=0, epochs=1)
     # pos_weight n_neg/n_pos times a 50/50 sampler's odds (n_neg/n_pos again)
     assert stacked["effective_ratio"] == pytest.approx((n_neg / n_pos) ** 2)
-    bug = repro.run_scenario("postmortem-bug", data, seed=0, epochs=1)
+    bug = repro.run_scenario("postmortem-bug", tiny_cohort, seed=0, epochs=1)
     assert bug["effective_ratio"] == pytest.approx(n_neg / n_pos * 0.25 / 0.75)
-    plain = repro.run_scenario("bce", data, seed=0, epochs=1)
+    plain = repro.run_scenario("bce", tiny_cohort, seed=0, epochs=1)
     assert plain["q_star"] == pytest.approx(0.5)
 
 
-def test_labels_all_zero_is_stopped_then_shows_the_signature():
-    row = repro.run_scenario("labels-all-zero", _tiny(), seed=0, epochs=1)
+def test_prior_init_starts_at_the_prior(tiny_cohort):
+    """Before any step the prior-initialised model predicts the training prevalence."""
+    from brr_lab.models import EEGWindowCNN
+    pi = float(tiny_cohort.train.y.mean())
+    model = EEGWindowCNN(n_channels=3, prior=pi)
+    assert float(model.head.bias.detach()) == pytest.approx(math.log(pi / (1 - pi)))
+    row = repro.run_scenario("bce-prior-init", tiny_cohort, seed=0, epochs=1)
+    assert row["q_star"] == pytest.approx(0.5)  # an initialisation, not a class weight
+
+
+def test_threshold_moved_is_bce_judged_at_the_calibration_threshold(tiny_cohort):
+    bce = repro.run_scenario("bce", tiny_cohort, seed=0, epochs=2)
+    moved = repro.run_scenario("threshold-moved", tiny_cohort, seed=0, epochs=2)
+    assert moved["auroc"] == bce["auroc"]            # same model, same ranking
+    assert moved["threshold"] == bce["threshold_moved"]["threshold"] != 0.5
+    assert moved["pred_pos_rate"] == bce["threshold_moved"]["pred_pos_rate"]
+
+
+def test_threshold_is_chosen_on_calibration_never_on_validation(tiny_cohort):
+    """Changing the validation labels never moves the threshold; changing calibration's does."""
+    import dataclasses
+    import torch
+    base = repro.run_scenario("threshold-moved", tiny_cohort, seed=0, epochs=1)["threshold"]
+    flipped_val = dataclasses.replace(tiny_cohort, validation=dataclasses.replace(
+        tiny_cohort.validation, y=1 - tiny_cohort.validation.y))
+    assert repro.run_scenario("threshold-moved", flipped_val, seed=0, epochs=1)["threshold"] == base
+    cal = tiny_cohort.calibration
+    shuffled = dataclasses.replace(cal, y=cal.y[torch.randperm(len(cal.y), generator=torch.Generator().manual_seed(1))])
+    moved = repro.run_scenario("threshold-moved", dataclasses.replace(tiny_cohort, calibration=shuffled),
+                               seed=0, epochs=1)["threshold"]
+    assert moved != base
+
+
+def test_labels_all_zero_is_stopped_then_shows_the_signature(tiny_cohort):
+    row = repro.run_scenario("labels-all-zero", tiny_cohort, seed=0, epochs=1)
     assert row["guard"].startswith("SingleClassLabelsError")
-    # AUROC undefined whatever the model does; the predicted-positive rate is measured
-    # (how fast it reaches 0 depends on the budget), so it is not asserted here.
     assert math.isnan(row["auroc"]) and math.isnan(row["recall"])
+    assert all(math.isnan(v) for v in row["auroc_ci"])
     assert row["diagnosis"] == "single-class labels" and row["escape_epoch"] is None
 
 
-def test_runs_repeat_for_a_seed():
-    data = _tiny()
-    a = repro.run_scenario("one-mechanism", data, seed=1, epochs=2)
-    b = repro.run_scenario("one-mechanism", data, seed=1, epochs=2)
-    assert (a["auroc"], a["pred_pos_rate"]) == (b["auroc"], b["pred_pos_rate"])
+def test_runs_repeat_for_a_seed(tiny_cohort):
+    a = repro.run_scenario("one-mechanism", tiny_cohort, seed=1, epochs=2)
+    b = repro.run_scenario("one-mechanism", tiny_cohort, seed=1, epochs=2)
+    assert (a["auroc"], a["pred_pos_rate"], a["auroc_ci"]) == (b["auroc"], b["pred_pos_rate"], b["auroc_ci"])
 
 
-def _row(name, auroc, rate, escape=None, guard=None, prevalence=0.08):
+def test_two_workers_give_the_rows_one_worker_gives(tiny_cohort):
+    kwargs = dict(cohort=tiny_cohort, scenarios=["bce", "postmortem-fix"], seeds=2, epochs=1)
+    one = repro.run_repro(workers=1, **kwargs)
+    two = repro.run_repro(workers=2, **kwargs)
+    assert [(r["scenario"], r["seed"]) for r in two] == [(r["scenario"], r["seed"]) for r in one]
+    for a, b in zip(one, two):
+        assert (a["auroc"], a["pred_pos_rate"]) == (b["auroc"], b["pred_pos_rate"])
+
+
+def _row(name, auroc, rate, escape=None, guard=None, prevalence=0.08, recall=0.0, threshold=0.5):
     return {"scenario": name, "seed": 0, "auroc": auroc, "auprc": 0.1, "pred_pos_rate": rate,
-            "recall": 0.0, "diagnosis": "x", "escape_epoch": escape, "prevalence": prevalence,
-            "guard": guard}
+            "recall": recall, "diagnosis": "x", "escape_epoch": escape, "prevalence": prevalence,
+            "guard": guard, "auroc_ci": [auroc - 0.02, auroc + 0.02], "threshold": threshold,
+            "n_val_seizures": 42, "n_val_recordings": 56, "n_val_windows": 8344, "val_hours": 2.3}
 
 
 def test_verdicts_follow_the_numbers_both_ways():
     v = repro.verdicts([_row("postmortem-fix", 0.9, 0.1, 1), _row("postmortem-fix", 0.8, 0.1, 1)])
     assert v["postmortem-fix"][0] == "agrees"
+    assert "42 seizures in 56 validation recordings" in v["postmortem-fix"][1]
     v = repro.verdicts([_row("postmortem-fix", 0.5, 0.1), _row("postmortem-fix", 0.9, 0.1, 1)])
     assert v["postmortem-fix"][0] == "MIXED"
     v = repro.verdicts([_row("bce", 0.5, 0.02)])
     assert v["bce"][0] == "DISAGREES"
     v = repro.verdicts([_row("fix-plus-sampler", 0.8, 1.0, 1)])
     assert v["fix-plus-sampler"][0] == "DISAGREES" and "trains correctly" in v["fix-plus-sampler"][1]
-    v = repro.verdicts([_row("fix-plus-sampler", 0.58, 0.1, 1)])
-    assert v["fix-plus-sampler"][0] == "DISAGREES"
     v = repro.verdicts([_row("fix-plus-sampler", 0.9, 0.1, 1)])
     assert v["fix-plus-sampler"][0] == "agrees"
     v = repro.verdicts([_row("postmortem-bug", 0.5, 0.02), _row("postmortem-fix", 0.5, 0.05)])
@@ -98,6 +131,14 @@ def test_verdicts_follow_the_numbers_both_ways():
     assert v["postmortem-bug"][0] == "agrees"
     v = repro.verdicts([_row("postmortem-bug", 0.9, 0.05, 2)])
     assert "did not stop learning" in v["postmortem-bug"][1]
+    v = repro.verdicts([_row("bce-prior-init", 0.9, 0.03), _row("bce", 0.3, 0.0)])
+    assert v["bce-prior-init"][0] == "agrees" and "median AUROC 0.300" in v["bce-prior-init"][1]
+    v = repro.verdicts([_row("bce-prior-init", 0.6, 0.0)])
+    assert v["bce-prior-init"][0] == "DISAGREES"
+    v = repro.verdicts([_row("threshold-moved", 0.8, 0.1, recall=0.5, threshold=0.2)])
+    assert v["threshold-moved"][0] == "agrees"
+    v = repro.verdicts([_row("threshold-moved", 0.8, 0.5, recall=0.9, threshold=0.01)])
+    assert v["threshold-moved"][0] == "DISAGREES"  # over-correction: 0.5 > 2 x 0.08
     v = repro.verdicts([_row("labels-all-zero", math.nan, 0.0, guard="SingleClassLabelsError: x")])
     assert v["labels-all-zero"][0] == "agrees"
     v = repro.verdicts([_row("labels-all-zero", math.nan, 0.0, guard="not stopped")])
@@ -114,16 +155,8 @@ def test_summary_names_inverted_ranking():
     assert "BELOW background" in text
 
 
-def test_split_keeps_recordings_apart():
-    names = [f"r{i}" for i in range(6) for _ in range(10)]
-    y = torch.tensor([float(i % 10 == 0 and int(n[1:]) < 4) for i, n in enumerate(names)])
-    windows = type("W", (), {"recording": names, "y": y, "recordings": sorted(set(names))})()
-    train, val = repro._split(windows)
-    assert not {names[i] for i in train} & {names[i] for i in val}
-    assert y[val].sum() > 0 and y[train].sum() > 0
-
-
 @pytest.mark.parametrize("kwargs,param", [({"seeds": 0}, "seeds"), ({"epochs": 0}, "epochs"),
+                                          ({"workers": 0}, "workers"),
                                           ({"scenarios": ["nope"]}, "scenario"),
                                           ({"data": "x", "difficulty": 1.0}, "difficulty")])
 def test_bad_arguments_name_the_parameter(kwargs, param):
@@ -131,13 +164,61 @@ def test_bad_arguments_name_the_parameter(kwargs, param):
         repro.run_repro(**kwargs)
 
 
+def test_interrupt_stops_at_once_and_keeps_completed_rows(tiny_cohort, monkeypatch):
+    calls = []
+    real = repro.run_scenario
+
+    def second_raises(name, data, **kw):
+        calls.append(name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(name, data, **kw)
+
+    monkeypatch.setattr(repro, "run_scenario", second_raises)
+    with pytest.raises(repro.Interrupted) as stop:
+        repro.run_repro(cohort=tiny_cohort, scenarios=["bce", "postmortem-fix"], seeds=2, epochs=1)
+    assert [(r["scenario"], r["seed"]) for r in stop.value.rows] == [("bce", 0)]
+    assert stop.value.not_run == [("bce", 1), ("postmortem-fix", 0), ("postmortem-fix", 1)]
+    assert len(calls) == 2  # nothing ran after the interrupt
+
+
+def test_an_interrupted_run_is_never_a_result(tiny_cohort):
+    from brr_lab.trainer import Callback
+
+    class Stop(Callback):
+        def on_batch_end(self, trainer, step, loss):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        repro.run_scenario("bce", tiny_cohort, seed=0, epochs=2, callbacks=[Stop()])
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_the_command_exits_130_with_what_completed():
+    proc = subprocess.Popen([sys.executable, "-m", "brr_lab", "repro", "--data", "data_sample",
+                             "--scenario", "bce", "--seeds", "3", "--epochs", "30", "--workers", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err_lines = []
+    for line in proc.stderr:  # the cohort's description comes just before training starts
+        err_lines.append(line)
+        if line.startswith("  validation"):
+            break
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    err = "".join(err_lines) + err
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "Traceback" not in out
+    assert "interrupted" in out and "not run: bce seed" in out
+
+
 @pytest.mark.slow
 def test_command_json_on_the_sample(capsys):
-    if not repro.default_data_dir().is_dir():
-        pytest.skip("data_sample/ is not there")
-    assert main(["repro", "--scenario", "labels-all-zero", "--scenario", "bce", "--seeds", "1",
-                 "--epochs", "1", "--json"]) == 0
+    assert main(["repro", "--data", "data_sample", "--scenario", "labels-all-zero", "--scenario",
+                 "bce", "--seeds", "1", "--epochs", "1", "--json", "--workers", "1"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["scenario"] for r in rows] == ["labels-all-zero", "bce"]
     assert KEYS <= set(rows[0]) and rows[0]["auroc"] is None  # NaN -> null
-    assert rows[1]["seed"] == 0 and rows[1]["escape_epoch"] in (None, 1)
+    assert rows[1]["seed"] == 0 and rows[1]["n_val_seizures"] >= 1
+    assert list(rows[1])[:8] == ["scenario", "seed", "auroc", "auprc", "pred_pos_rate", "recall",
+                                 "diagnosis", "escape_epoch"]

@@ -21,30 +21,10 @@ from brr_lab.widgets import EPOCH_RANGE, PLOTTED, SEED_RANGE, TrainingPanel
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-@dataclasses.dataclass
-class Windows:  # the two fields of a WindowSet that run_scenario uses
-    X: torch.Tensor
-    y: torch.Tensor
-
-
-def _guard_message() -> str:
-    try:
-        eeg.check_labels(torch.zeros(20), context="labels-all-zero")
-    except eeg.SingleClassLabelsError as err:
-        return f"{type(err).__name__}: {err}"
-    raise AssertionError("the label guard accepted all-zero labels")
-
-
 @pytest.fixture(scope="module")
-def data() -> repro.ReproData:
-    g = torch.Generator().manual_seed(0)
-    n = 260
-    y = (torch.arange(n) % 13 == 0).float()
-    x = torch.randn(n, 3, 32, generator=g)
-    x[y == 1] += 2.0 * torch.sin(torch.arange(32) / 1.5)
-    cut = n * 2 // 3
-    return repro.ReproData(train=Windows(x[:cut], y[:cut]), val=Windows(x[cut:], y[cut:]),
-                           source="constructed", all_zero_error=_guard_message())
+def data():
+    from conftest import make_tiny_cohort
+    return make_tiny_cohort()
 
 
 def trace(panel: TrainingPanel, name: str, col: int = 1):
@@ -103,15 +83,17 @@ def test_train_draws_what_run_scenario_measures(data, scenario):
         t = trace(panel, name, col)
         assert list(t.x) == [1, 2]
         assert list(t.y) == [r[key] for r in panel.history], name
-    assert trace(panel, "AUROC").y[-1] == expected["auroc"]
-    assert trace(panel, "predicted positive (at 0.5)", 2).y[-1] == expected["pred_pos_rate"]
-    assert set(trace(panel, "prevalence").y) == {expected["prevalence"]}
+    assert trace(panel, "AUROC").y[-1] == expected["monitor_auroc"][-1]  # per epoch: monitor windows
+    monitor_prevalence = panel.history[-1]["val_prevalence"]
+    assert set(trace(panel, "prevalence").y) == {monitor_prevalence}
     assert tuple(panel.figure.layout.xaxis.range) == (0.5, 2.5)
     assert (panel.progress.value, panel.progress.max) == (2, 2)
     assert panel.progress.description == "epoch 2/2"
     text = stdout(panel)
     assert "epoch 1: AUROC" in text and "epoch 2: AUROC" in text
     assert "effective ratio" in text  # the weighting setup, stated at the start
+    assert f"{expected['n_val_seizures']} seizure(s) in {expected['n_val_recordings']}" in text
+    assert "too few to judge" in text  # a constructed cohort with 2 validation seizures
     assert f"diagnosis: {expected['diagnosis']}" in text
     assert f"diagnosis: {expected['diagnosis']}</b>" in panel.result.value
     assert panel.diagnosis.state == expected["diagnosis"]

@@ -1,10 +1,8 @@
-"""`brr-lab sweep`: train a grid of weighting settings as one vectorised run, or benchmark it."""
+"""`brr-lab sweep`: train a grid of weighting settings as one vectorised run."""
 from __future__ import annotations
 
 import argparse
-from brr_lab import strict_json
 
-from brr_lab import sweep
 from brr_lab._validation import invalid
 
 # The grid the command trains when no list is given: the postmortem's settings and their
@@ -29,35 +27,19 @@ def register(subparsers) -> None:
     p.add_argument("--sampler", type=_list(_sampler), default="none",
                    help="'none', 'balanced' (50/50 batches) or a positive fraction in (0, 1) "
                    "per batch (default none)")
-    p.add_argument("--seeds", type=_list(int), default="0",
-                   help="seeds (model init and batch order), one copy each (default 0)")
-    p.add_argument("--epochs", type=int, default=sweep.SweepConfig.epochs, help="epochs (default 6)")
-    p.add_argument("--batch-size", type=int, default=sweep.SweepConfig.batch_size,
-                   help="batch size (default 64)")
-    p.add_argument("--lr", type=float, default=sweep.SweepConfig.lr, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--seeds", type=int, default=1, metavar="N",
+                   help="seeds 0..N-1 (model init and batch order), one copy each (default 1)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default 6)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
-    p.add_argument("--strategy", default="auto", choices=list(sweep.STRATEGIES),
+    p.add_argument("--strategy", default="auto", choices=["auto", "vmap", "per_copy"],
                    help="vectorised forward: vmap (one batched call) or per_copy (K calls per "
                    "step); auto = vmap on CUDA, per_copy on CPU, where it measured faster")
     p.add_argument("--data", default=None, metavar="DIR",
-                   help="folder of EDF + TUSZ annotation files (e.g. data_sample); default: "
-                   "simulate recordings in memory (the generator behind data_sample)")
-    p.add_argument("--sim-seed", type=int, default=0, help="seed of the simulated recordings (default 0)")
-    p.add_argument("--n-recordings", type=int, default=None,
-                   help="simulated recordings (default: the generator's)")
-    p.add_argument("--duration-s", type=float, default=None,
-                   help="length of each simulated recording in seconds (default: the generator's)")
-    p.add_argument("--val-every", type=int, default=3,
-                   help="hold out every N-th recording for validation (default 3)")
+                   help="folder of EDF + TUSZ annotation files, split by the protocol's rule "
+                   "(default: the generated cohort of `brr-lab repro`)")
+    p.add_argument("--difficulty", type=float, default=None, metavar="X",
+                   help="seizure amplitude of the generated cohort (default 3)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--benchmark", action="store_true",
-                   help="train the grid both ways (plain DataLoader loop, one setting at a time, "
-                   "and vectorised) and print wall times and their ratio as JSON")
-    p.add_argument("--repeat", type=int, default=1,
-                   help="with --benchmark: timed runs of each way; medians are reported (default 1)")
-    p.add_argument("--loop-subset", type=int, default=None, metavar="N",
-                   help="with --benchmark: time the plain loop on the first N settings only and "
-                   "scale to the grid (default: all)")
     p.set_defaults(func=run)
 
 
@@ -93,71 +75,45 @@ def _listed(value, parse):
     return _list(parse)(value) if isinstance(value, str) else value
 
 
-def load_data(args: argparse.Namespace):
-    """``(train, val)`` WindowSets from ``--data`` or from simulated recordings."""
-    from brr_lab.eeg import check_labels, load_windows, make_windows, simulate_recordings
-    if args.data is not None:
-        windows = load_windows(args.data)
-    else:
-        kwargs = {}
-        if args.n_recordings is not None:
-            kwargs["n_recordings"] = args.n_recordings
-        if args.duration_s is not None:
-            kwargs["duration_s"] = args.duration_s
-        windows = make_windows(simulate_recordings(args.sim_seed, **kwargs))
-    train, val = sweep.split_by_recording(windows, val_every=args.val_every)
-    check_labels(train.y, context="sweep training windows")
-    check_labels(val.y, context=f"sweep validation windows (recordings held out by "
-                 f"--val-every {args.val_every}; try another value)")
-    return train, val
-
-
 def run(args: argparse.Namespace) -> int:
+    from brr_lab import strict_json, sweep
+    from brr_lab.cohort import load_cohort
+
+    if args.seeds < 1:
+        raise invalid("--seeds", "brr-lab sweep", "an int >= 1", args.seeds)
     settings = sweep.make_grid(alpha=_listed(args.alpha, _optional_float),
                                gamma=_listed(args.gamma, float),
                                pos_weight=_listed(args.pos_weight, _optional_float),
                                sampler_fraction=_listed(args.sampler, _sampler),
-                               seeds=_listed(args.seeds, int))
-    config = sweep.SweepConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr)
-    device = sweep.resolve_device(args.device)
-    # Checked before the data are loaded, so a typo fails in a second, not after loading.
-    if args.repeat < 1:
-        raise invalid("--repeat", "brr-lab sweep", "an int >= 1", args.repeat)
-    if args.loop_subset is not None and not 1 <= args.loop_subset <= len(settings):
-        raise invalid("--loop-subset", "brr-lab sweep", f"an int in [1, {len(settings)}]",
-                      args.loop_subset)
-    train, val = load_data(args)
-    data = (train.X, train.y, val.X, val.y)
-    if args.benchmark:
-        print(strict_json.dumps(sweep.benchmark(*data, settings, config=config, device=device,
-                                         repeat=args.repeat, loop_subset=args.loop_subset,
-                                         strategy=args.strategy),
-                         indent=2))
-        return 0
-    result = sweep.train_sweep(*data, settings, config=config, device=device,
-                               strategy=args.strategy)
+                               seeds=list(range(args.seeds)))
+    cohort = load_cohort(args.data, difficulty=args.difficulty)
+    kwargs = {} if args.epochs is None else {"epochs": args.epochs}
+    result = sweep.train_sweep(cohort, settings, device=args.device, strategy=args.strategy, **kwargs)
     if args.json:
         print(strict_json.dumps(result.as_dict(), indent=2))
     else:
-        print(format_table(result))
+        print(format_table(result, cohort.describe()))
     return 0
 
 
-def format_table(result: sweep.SweepResult) -> str:
-    rows = result.rows()
+def format_table(result, source: str) -> str:
+    e = result.evidence
     head = (f"{'alpha':>6} {'gamma':>5} {'pos_w':>6} {'sampler':>7} {'seed':>4} "
-            f"{'q*':>6} {'AUROC':>6} {'AUPRC':>6} {'pred+':>6}")
-    lines = [f"{len(rows)} settings, {result.config.epochs} epochs, {result.n_train} training / "
-             f"{result.n_val} validation windows (prevalence {result.train_prevalence:.3f} / "
-             f"{result.val_prevalence:.3f}), {result.seconds:.1f} s on {result.device}", "", head]
+            f"{'q*':>6} {'AUROC':>6} {'95% CI':>10} {'AUPRC':>6} {'pred+':>6}")
+    lines = [source, f"{len(result.rows)} settings, {result.epochs} epochs, {result.seconds:.1f} s on "
+             f"{result.device}; scored on {e['n_val_recordings']} validation recordings "
+             f"({e['n_val_seizures']} seizures, {e['n_val_windows']} windows)", "", head]
 
     def fmt(v, spec):
         return "none" if v is None else format(v, spec)
-    for r in rows:
+    for r in result.rows:
+        ci = r.get("auroc_ci") or [None, None]
+        ci_text = "n/a" if None in ci else f"{ci[0]:.2f}-{ci[1]:.2f}"
         lines.append(f"{fmt(r['alpha'], 'g'):>6} {r['gamma']:>5g} {fmt(r['pos_weight'], 'g'):>6} "
                      f"{fmt(r['sampler_fraction'], 'g'):>7} {r['seed']:>4} {r['q_star']:>6.3f} "
-                     f"{r['auroc']:>6.3f} {r['auprc']:>6.3f} {r['predicted_positive_rate']:>6.1%}")
-    lines += ["", f"AUPRC of a constant model = validation prevalence ({result.val_prevalence:.3f}); "
-              "pred+ = share of validation windows with p > 0.5; q* = posterior above which the "
-              "loss minimiser says positive at 0.5."]
+                     f"{fmt(r['auroc'], '.3f'):>6} {ci_text:>10} {fmt(r['auprc'], '.3f'):>6} "
+                     f"{fmt(r['pred_pos_rate'], '.1%'):>6}")
+    lines += ["", f"AUPRC of a constant model = validation prevalence ({e['val_prevalence']:.3f}); "
+              "pred+ = share of validation windows with p >= 0.5; q* = posterior above which the "
+              "loss minimiser says positive at 0.5; 95% CI: bootstrap over validation recordings."]
     return "\n".join(lines)

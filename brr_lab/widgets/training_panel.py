@@ -1,12 +1,14 @@
 """A control panel that trains one reproduction scenario live and redraws it per epoch.
 
 Pick a scenario of :data:`brr_lab.repro.SCENARIOS`, a seed and a number of epochs, press
-Train: the panel runs :func:`brr_lab.repro.run_scenario` (the same model, split, loss and
+Train: the panel runs :func:`brr_lab.repro.run_scenario` (the same model, protocol, loss and
 budget as ``brr-lab repro``) with a trainer callback that, after every epoch, moves the
-progress bar and redraws validation AUROC, AUPRC (beside the prevalence, its value for a
-constant output), the predicted-positive rate at 0.5 and the positives' share of the
-gradient on the logits. At the end it shows the diagnosis (:mod:`brr_lab.diagnosis`) and
-what to check next; for ``labels-all-zero`` it shows what the label guard said first.
+progress bar and redraws AUROC and AUPRC on the monitor windows (calibration recordings;
+AUPRC beside the prevalence, its value for a constant output), the predicted-positive rate
+at 0.5 and the positives' share of the gradient on the logits. At the end it shows the
+final figures on the validation recordings with their 95% intervals and how many
+seizures they rest on, the diagnosis (:mod:`brr_lab.diagnosis`) and what to check next;
+for ``labels-all-zero`` it shows what the label guard said first.
 
 The work is :meth:`TrainingPanel.train`, callable without a kernel (the Train button only
 calls it), so tests and notebooks run the same code a click runs.
@@ -23,6 +25,9 @@ from plotly.subplots import make_subplots
 
 from brr_lab import repro
 from brr_lab._validation import invalid
+from brr_lab.cohort import Cohort, load_cohort
+from brr_lab.diagnosis import diagnose_metrics
+from brr_lab.evaluation import ESCAPE_AUROC, evidence_note
 from brr_lab.trainer import Callback
 
 __all__ = ["TrainingPanel", "SEED_RANGE", "EPOCH_RANGE", "PLOTTED"]
@@ -71,15 +76,15 @@ class _LiveCallback(Callback):
         self.panel._on_epoch_end(record)
 
     def on_fit_end(self, trainer) -> None:
-        self.panel.diagnosis = trainer.diagnosis
+        self.panel._setup = trainer.setup
 
 
 class TrainingPanel(widgets.VBox):
     """Scenario picker, seed, epochs and a Train button over :func:`brr_lab.repro.run_scenario`.
 
     Args:
-        data: a :class:`brr_lab.repro.ReproData` (reuse one across panels and runs), or None
-            to load ``data_sample/`` with :func:`brr_lab.repro.load_repro_data` on the
+        data: a :class:`brr_lab.cohort.Cohort` (reuse one across panels and runs), or None
+            to load the default cohort with :func:`brr_lab.cohort.load_cohort` on the
             first :meth:`train`.
         scenario: a name in ``repro.SCENARIOS``.
         seed: an int in ``SEED_RANGE`` (model initialisation and batch order).
@@ -99,12 +104,12 @@ class TrainingPanel(widgets.VBox):
     controls ``scenario_dropdown``, ``seed_input``, ``epochs_slider``, ``train_button``.
     """
 
-    def __init__(self, data: repro.ReproData | None = None, *, scenario: str = "postmortem-bug",
+    def __init__(self, data: Cohort | None = None, *, scenario: str = "postmortem-bug",
                  seed: int = 0, epochs: int = repro.DEFAULT_EPOCHS, threads: int | None = 1,
                  **kwargs):
-        if data is not None and not isinstance(data, repro.ReproData):
-            raise invalid("data", _WHERE, "None or a brr_lab.repro.ReproData "
-                          "(from repro.load_repro_data)", type(data).__name__)
+        if data is not None and not isinstance(data, Cohort):
+            raise invalid("data", _WHERE, "None or a brr_lab.cohort.Cohort (from load_cohort)",
+                          type(data).__name__)
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
                                     or threads < 1):
             raise invalid("threads", _WHERE, "None or an int >= 1", threads)
@@ -116,6 +121,7 @@ class TrainingPanel(widgets.VBox):
         self.history: list[dict] = []
         self.row: dict | None = None
         self.diagnosis = None
+        self._setup = None
 
         self.scenario_dropdown = widgets.Dropdown(options=list(repro.SCENARIOS), value=scenario,
                                                   description="scenario")
@@ -190,8 +196,8 @@ class TrainingPanel(widgets.VBox):
         """
         s = self.settings()
         if self.data is None:
-            self.out.append_stdout(f"loading {repro.default_data_dir()} ...\n")
-            self.data = repro.load_repro_data()
+            self.out.append_stdout("loading the cohort ...\n")
+            self.data = load_cohort()
         self._reset(s["epochs"])
         self.train_button.disabled = True
         previous = torch.get_num_threads()
@@ -204,6 +210,7 @@ class TrainingPanel(widgets.VBox):
             torch.set_num_threads(previous)
             self.train_button.disabled = False
         self.row = row
+        self.diagnosis = diagnose_metrics(row, setup=self._setup)
         self._show_result(row)
         return row
 
@@ -232,8 +239,10 @@ class TrainingPanel(widgets.VBox):
 
     def _on_fit_start(self, trainer) -> None:
         s = self.settings()
-        lines = [f"{s['scenario']}, seed {s['seed']}, {s['epochs']} epoch(s) on "
-                 f"{self.data.source}"]
+        lines = [f"{s['scenario']}, seed {s['seed']}, {s['epochs']} epoch(s)",
+                 *self.data.describe().splitlines(),
+                 "per epoch: the monitor windows (every 4th calibration window); at the end: "
+                 "the validation recordings"]
         if trainer.setup is not None:
             lines += trainer.setup.summary().splitlines()
         else:
@@ -264,7 +273,7 @@ class TrainingPanel(widgets.VBox):
 
     def _make_figure(self) -> go.FigureWidget:
         fig = make_subplots(rows=1, cols=2, subplot_titles=(
-            "ranking (validation)", "calls at 0.5 (validation) · gradient (training)"))
+            "ranking (monitor windows)", "calls at 0.5 (monitor) · gradient (training)"))
         for key, name, col, dashed, legend in PLOTTED:
             line = {"color": _COLOURS[key]}
             if dashed:
@@ -300,13 +309,16 @@ class TrainingPanel(widgets.VBox):
                          "postmortem's signature.</p>")
             text.append(f"label guard: {row['guard']}")
             text.append("forced past the guard:")
-        final = (f"final: AUROC {_fmt(row['auroc'], '.3f')}, AUPRC {_fmt(row['auprc'], '.3f')} "
-                 f"(prevalence {_fmt(row['prevalence'], '.3f')}), predicted positive "
-                 f"{_fmt(row['pred_pos_rate'], '.1%')}, recall {_fmt(row['recall'], '.2f')}, "
-                 f"AUROC passed {repro.ESCAPE_AUROC:g} at epoch "
+        final = (f"final, on the validation recordings: AUROC {_fmt(row['auroc'], '.3f')} "
+                 f"(95% CI {_interval(row['auroc_ci'], '.3f')}), AUPRC {_fmt(row['auprc'], '.3f')} "
+                 f"(prevalence {_fmt(row['prevalence'], '.3f')}), predicted positive at "
+                 f"{row['threshold']:.2g}: {_fmt(row['pred_pos_rate'], '.1%')} (95% CI "
+                 f"{_interval(row['pred_pos_rate_ci'], '.1%')}), recall {_fmt(row['recall'], '.2f')}; "
+                 f"monitor AUROC passed {ESCAPE_AUROC:g} at epoch "
                  f"{row['escape_epoch'] if row['escape_epoch'] is not None else 'never'}")
-        text.append(final)
-        parts.append(f"<p>{html.escape(final)}</p>")
+        evidence = "evidence: " + evidence_note(row)
+        text += [final, evidence]
+        parts.append(f"<p>{html.escape(final)}</p><p class='brr-evidence'>{html.escape(evidence)}</p>")
         d = self.diagnosis
         if d is not None:
             text.append(str(d))
@@ -316,6 +328,12 @@ class TrainingPanel(widgets.VBox):
         self.result.value = "".join(parts)
         self.out.append_stdout("\n".join(text) + "\n")
         self.progress.bar_style = "danger" if row.get("guard") else "success"
+
+
+def _interval(pair, spec: str) -> str:
+    if pair is None or any(_plot_value(v) is None for v in pair):
+        return "n/a"
+    return f"{format(pair[0], spec)}-{format(pair[1], spec)}"
 
 
 def _check_scenario(scenario) -> None:

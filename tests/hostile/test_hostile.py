@@ -316,7 +316,7 @@ def test_strict_json_helper():
 
 _SIGNAL_SCRIPT = """
 import os, signal, sys, torch
-from brr_lab import checkpoints
+from brr_lab.trainer import _atomic_save  # the trainer's checkpoint writer
 
 class Signal:
     def __reduce__(self):  # runs while the checkpoint is being written
@@ -324,7 +324,7 @@ class Signal:
         return (int, (0,))
 
 state = {"a": torch.zeros(1_000_000), "mid": Signal(), "b": torch.zeros(1_000_000)}
-checkpoints.atomic_save(state, sys.argv[1])
+_atomic_save(state, __import__("pathlib").Path(sys.argv[1]))
 print("finished")
 """
 
@@ -333,7 +333,7 @@ print("finished")
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_a_signal_during_a_checkpoint_write_leaves_nothing(tmp_path, sig):
     """Case 5: after SIGINT a .last.pt.<pid>.tmp was left behind (0 bytes after SIGKILL)."""
-    from brr_lab import checkpoints
+    from brr_lab.trainer import _atomic_save, load_checkpoint
 
     target = tmp_path / "last.pt"
     proc = subprocess.run([sys.executable, "-c", _SIGNAL_SCRIPT, str(target), sig],
@@ -343,9 +343,9 @@ def test_a_signal_during_a_checkpoint_write_leaves_nothing(tmp_path, sig):
     left = [p.name for p in tmp_path.iterdir()]
     if sig == "SIGKILL":  # cannot be caught: the next save removes the dead process's file
         assert len(left) == 1 and re.fullmatch(r"\.last\.pt\.\d+\.tmp", left[0]), left
-        checkpoints.atomic_save({"epoch": 1}, target)
+        _atomic_save({"epoch": 1}, target)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
-        assert checkpoints.load(target) == {"epoch": 1}
+        assert load_checkpoint(target) == {"epoch": 1}
     else:
         assert left == [], left
         assert proc.returncode == (-2 if sig == "SIGINT" else -15), proc.stderr
@@ -354,15 +354,17 @@ def test_a_signal_during_a_checkpoint_write_leaves_nothing(tmp_path, sig):
 
 
 def test_a_failed_write_removes_its_temporary_file(tmp_path, monkeypatch):
-    from brr_lab import checkpoints
+    import torch
+
+    from brr_lab.trainer import _atomic_save
 
     def broken(obj, f):
         f.write(b"partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(checkpoints.torch, "save", broken)
+    monkeypatch.setattr(torch, "save", broken)
     with pytest.raises(OSError, match="No space left"):
-        checkpoints.atomic_save({"a": 1}, tmp_path / "best.pt")
+        _atomic_save({"a": 1}, tmp_path / "best.pt")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -380,14 +382,14 @@ def test_corrupt_checkpoint_names_the_file(tmp_path, damage):
     """Case 9: a bare OSError/EOFError without the file's name before."""
     import torch
 
-    from brr_lab import checkpoints
+    from brr_lab.trainer import _atomic_save, load_checkpoint
 
     path = tmp_path / "best.pt"
-    checkpoints.atomic_save({"model": {"w": torch.ones(1000)}, "epoch": 3}, path)
+    _atomic_save({"model": {"w": torch.ones(1000)}, "epoch": 3}, path)
     data = path.read_bytes()
     path.write_bytes({"half": data[: len(data) // 2], "empty": b"", "text": b"not a checkpoint\n"}[damage])
-    with pytest.raises(checkpoints.CheckpointError) as info:
-        checkpoints.load(path)
+    with pytest.raises(BrrLabError) as info:
+        load_checkpoint(path)
     message = str(info.value)
     assert message.startswith(f"{path}: ") and isinstance(info.value, BrrLabError)
     if damage == "empty":

@@ -1,0 +1,134 @@
+"""Train what a config file says: the engine behind ``brr-lab train``.
+
+One file, read by the loader ``brr-lab audit`` uses (:func:`brr_lab.config.load_config`);
+refused before the first step when the audit finds an error in it (the same findings,
+the same words); trained on the protocol's split (:mod:`brr_lab.cohort`) with the data
+settings, loss, sampler, prior initialisation and trainer settings it names; scored by
+:func:`brr_lab.evaluation.evaluate_run`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from brr_lab.evaluation import evidence_note
+
+__all__ = ["Refused", "TrainingInterrupted", "TrainingResult", "train_from_config"]
+
+
+class Refused(ValueError):
+    """The audit found errors in the config: nothing was trained."""
+
+    def __init__(self, findings: list) -> None:
+        super().__init__("; ".join(f.message for f in findings))
+        self.findings = findings
+
+    def text(self) -> str:
+        return "\n".join(f"  {f.file}:{f.line or '-'} [{f.key}] {f.message}" for f in self.findings)
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the history of completed epochs was written, nothing scored."""
+
+    def __init__(self, epochs_done: int, epochs_left: int, where: str) -> None:
+        super().__init__(f"interrupted after {epochs_done} epoch(s)")
+        self.epochs_done, self.epochs_left, self.where = epochs_done, epochs_left, where
+
+
+@dataclass
+class TrainingResult:
+    name: str
+    out: str
+    data: str                 # the cohort's description: what the figures rest on
+    row: dict                 # brr_lab.evaluation.evaluate_run's row
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "out": self.out, "data": self.data, "warnings": self.warnings,
+                **self.row}
+
+    def to_text(self) -> str:
+        r = self.row
+
+        def ci(pair, pct=False):
+            if pair is None or any(v is None or math.isnan(v) for v in pair):
+                return "n/a"
+            return f"{100 * pair[0]:.1f}-{100 * pair[1]:.1f}%" if pct else f"{pair[0]:.3f}-{pair[1]:.3f}"
+        lines = [f"{self.name}: trained; {self.data}",
+                 f"validation ({r['n_val_recordings']} recordings, {r['n_val_seizures']} seizures, "
+                 f"{r['n_val_windows']} windows): AUROC {r['auroc']:.3f} (95% CI {ci(r['auroc_ci'])}), "
+                 f"AUPRC {r['auprc']:.3f} (prevalence {r['prevalence']:.3f}), predicted positive "
+                 f"at {r['threshold']:g}: {100 * r['pred_pos_rate']:.1f}% "
+                 f"(95% CI {ci(r['pred_pos_rate_ci'], pct=True)})",
+                 f"diagnosis: {r['diagnosis']}", f"evidence: {evidence_note(r)}"]
+        lines += [f"warning: {w}" for w in self.warnings]
+        lines.append(f"written: {self.out}/history.json, result.json, best.pt, last.pt")
+        return "\n".join(lines)
+
+
+def _data_folder(given, cfg_path: str | None, config_file: Path) -> Path | None:
+    """``--data``, else the config's ``data.path`` (relative to the working directory, or
+    else to the config's folder); None: the generated cohort."""
+    if given is not None:
+        return Path(given)
+    if cfg_path is None:
+        return None
+    path = Path(cfg_path).expanduser()
+    for candidate in (path, config_file.parent / path):
+        if candidate.is_dir():
+            return candidate
+    from brr_lab._validation import invalid
+    raise invalid("data.path", str(config_file), "a folder of EDF recordings, relative to the "
+                  "working directory or to the config's folder (or pass --data DIR)", cfg_path)
+
+
+def train_from_config(path, *, data=None, out=None, epochs: int | None = None, log=print,
+                      progress: bool = True) -> TrainingResult:
+    """Audit, then train and score the config at ``path``; see the module docstring."""
+    from brr_lab import strict_json
+    from brr_lab.audit import audit_config
+    from brr_lab.cohort import load_cohort
+    from brr_lab.config import TrainConfig, load_config
+    from brr_lab.evaluation import evaluate_run, monitor_windows
+    from brr_lab.models import EEGWindowCNN
+    from brr_lab.trainer import Trainer, seed_everything
+
+    loaded = load_config(path)
+    cfg = loaded.config
+    if epochs is not None:
+        dumped = cfg.model_dump()
+        dumped["trainer"]["epochs"] = epochs
+        cfg = TrainConfig.model_validate(dumped)
+    d = cfg.data
+    windowing = {"window_s": d.window_s, "stride_s": d.stride_s, "label_rule": d.label_rule,
+                 "min_fraction": d.min_fraction, "sfreq": d.sfreq, "l_freq": d.l_freq,
+                 "h_freq": d.h_freq}
+    cohort = load_cohort(_data_folder(data, d.path, Path(path)), windowing=windowing)
+    pi = float(cohort.train.y.mean())
+    _, findings = audit_config(loaded, prevalence=pi)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise Refused(errors)
+    name = cfg.name or Path(path).stem
+    folder = Path(out) if out is not None else Path("runs") / name
+    dumped = cfg.model_dump()
+    dumped["trainer"]["checkpoint_dir"] = str(folder)
+    cfg = TrainConfig.model_validate(dumped)
+    for line in cohort.describe().splitlines():
+        log(line)
+    seed_everything(cfg.trainer.seed)
+    model = EEGWindowCNN(n_channels=cohort.train.X.shape[1],
+                         prior=pi if cfg.trainer.prior_bias_init else None)
+    trainer = Trainer.from_config(cfg, model, prevalence=pi, log=log, progress=progress)
+    monitor = monitor_windows(cohort.calibration)
+    history = trainer.fit(cohort.train, (monitor.X, monitor.y))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "history.json").write_text(strict_json.dumps(history, indent=1) + "\n")
+    if trainer.interrupted:
+        done = len(history)
+        raise TrainingInterrupted(done, cfg.trainer.epochs - done,
+                                  f"History of completed epochs: {folder / 'history.json'}.")
+    row = evaluate_run(trainer, history, cohort.calibration, cohort.validation)
+    return TrainingResult(name=name, out=str(folder), data=cohort.source, row=row,
+                          warnings=[f.message for f in findings if f.severity == "warning"])
