@@ -134,8 +134,8 @@ def test_a_click_with_a_bad_seed_shows_the_error(data):
     panel.train_button.click()
     assert panel.row is None and panel.history == []
     errors = "".join(o["text"] for o in panel.out.outputs if o.get("name") == "stderr")
-    assert "ValueError" in errors and "'seed'" in errors and "-1" in errors
-    assert "ValueError" in panel.result.value
+    assert "BrrLabError" in errors and "'seed'" in errors and "-1" in errors
+    assert "BrrLabError" in panel.result.value
     with pytest.raises(ValueError, match="seed"):
         panel.train()
 
