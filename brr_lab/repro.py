@@ -141,11 +141,29 @@ def run_scenario(name: str, data: Cohort, *, seed: int, epochs: int = DEFAULT_EP
     ``callbacks``: :class:`brr_lab.trainer.Callback` instances passed to the trainer (a
     notebook panel redraws its plots from ``on_epoch_end``).
     """
-    if name not in SCENARIOS:
-        raise invalid("scenario", _WHERE, f"one of {list(SCENARIOS)}", name)
+    return _run_group([name], data, seed=seed, epochs=epochs, device=device, verbose=verbose,
+                      progress=progress, callbacks=callbacks)[0]
+
+
+def _training(sc: Scenario) -> tuple:
+    """What decides the trained model; scenarios that agree on it differ only in how they judge it."""
+    return tuple(v for k, v in dataclasses.asdict(sc).items()
+                 if k not in ("name", "description", "claim", "move_threshold"))
+
+
+def _run_group(names: list[str], data: Cohort, *, seed: int, epochs: int, device: str = "cpu",
+               verbose: bool = False, progress: bool = False, callbacks=()) -> list[dict]:
+    """Train once for scenarios that train the same model (``threshold-moved`` is ``bce``
+    judged at another threshold); one row per scenario."""
+    for name in names:
+        if name not in SCENARIOS:
+            raise invalid("scenario", _WHERE, f"one of {list(SCENARIOS)}", name)
     if not isinstance(data, Cohort):
         raise invalid("data", _WHERE, "a brr_lab.cohort.Cohort (from load_cohort)", type(data).__name__)
-    sc = SCENARIOS[name]
+    group = [SCENARIOS[n] for n in names]
+    sc = group[0]
+    if any(_training(other) != _training(sc) for other in group):
+        raise invalid("names", "_run_group", "scenarios that train the same model", names)
     train, cal, val = data.train, data.calibration, data.validation
     guard = None
     if sc.labels_all_zero:
@@ -168,27 +186,31 @@ def run_scenario(name: str, data: Cohort, *, seed: int, epochs: int = DEFAULT_EP
                       eval_logit_shift=shift, progress=progress, verbose=verbose,
                       callbacks=callbacks)
     t0 = time.perf_counter()
+    rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)  # labels-all-zero: NaN on purpose
         history = trainer.fit(train, (monitor.X, monitor.y))
         if trainer.interrupted:
             raise KeyboardInterrupt
-        row = evaluate_run(trainer, history, cal, val, shift=shift, move_threshold=sc.move_threshold)
-    row.update(scenario=name, seed=seed, epochs=epochs, guard=guard,
-               effective_ratio=None if trainer.setup is None else trainer.setup.effective_ratio,
-               q_star=None if trainer.setup is None else trainer.setup.q_star,
-               seconds=time.perf_counter() - t0)
-    return row
+        for judged in group:
+            row = evaluate_run(trainer, history, cal, val, shift=shift,
+                               move_threshold=judged.move_threshold)
+            row.update(scenario=judged.name, seed=seed, epochs=epochs, guard=guard,
+                       effective_ratio=None if trainer.setup is None else trainer.setup.effective_ratio,
+                       q_star=None if trainer.setup is None else trainer.setup.q_star,
+                       trained_with=names, seconds=time.perf_counter() - t0)
+            rows.append(row)
+    return rows
 
 
 # Set in the parent before the workers fork: they share it without copying it.
 _SHARED: dict = {}
 
 
-def _run_one(task: tuple[str, int]) -> dict:
-    name, seed = task
-    return run_scenario(name, _SHARED["data"], seed=seed, epochs=_SHARED["epochs"],
-                        device=_SHARED["device"])
+def _run_one(task: tuple[tuple[str, ...], int]) -> list[dict]:
+    names, seed = task
+    return _run_group(list(names), _SHARED["data"], seed=seed, epochs=_SHARED["epochs"],
+                      device=_SHARED["device"])
 
 
 def _worker_init() -> None:
@@ -210,6 +232,9 @@ def run_repro(*, data=None, scenarios=None, seeds: int = DEFAULT_SEEDS, epochs: 
     none) and ``monitor_auroc`` (per epoch); ``threshold_moved`` (the operating point at
     the calibration threshold); ``train_auroc``, ``epochs``, ``guard`` (labels-all-zero:
     what the label guard said), ``effective_ratio``, ``q_star``, ``seconds``.
+
+    Scenarios that train the same model (``threshold-moved`` is ``bce`` judged at the
+    calibration threshold) train it once per seed; ``trained_with`` names them.
 
     ``data``/``difficulty`` go to :func:`brr_lab.cohort.load_cohort` (or pass a loaded
     ``cohort``). ``workers``: processes that train runs side by side (forked, one torch
@@ -233,6 +258,10 @@ def run_repro(*, data=None, scenarios=None, seeds: int = DEFAULT_SEEDS, epochs: 
     if cohort is None:
         cohort = load_cohort(data, difficulty=difficulty)
     tasks = [(name, seed) for name in names for seed in range(seeds)]
+    groups: dict[tuple, list[str]] = {}
+    for name in names:  # scenarios that train the same model train it once per seed
+        groups.setdefault(_training(SCENARIOS[name]), []).append(name)
+    jobs = [(tuple(group), seed) for group in groups.values() for seed in range(seeds)]
     rows: list[dict] = []
 
     def done(row: dict) -> None:
@@ -244,15 +273,17 @@ def run_repro(*, data=None, scenarios=None, seeds: int = DEFAULT_SEEDS, epochs: 
     _SHARED.update(data=cohort, epochs=epochs, device=device)
     previous = torch.get_num_threads()
     try:
-        if workers == 1 or len(tasks) == 1 or device != "cpu":
+        if workers == 1 or len(jobs) == 1 or device != "cpu":
             torch.set_num_threads(1)  # this model's batches gain nothing from intra-op threads
-            for task in tasks:
-                done(_run_one(task))
+            for job in jobs:
+                for row in _run_one(job):
+                    done(row)
         else:
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(min(workers, len(tasks)), initializer=_worker_init) as pool:
-                for row in pool.imap_unordered(_run_one, tasks):
-                    done(row)
+            with ctx.Pool(min(workers, len(jobs)), initializer=_worker_init) as pool:
+                for group_rows in pool.imap_unordered(_run_one, jobs):
+                    for row in group_rows:
+                        done(row)
     except KeyboardInterrupt:
         finished = {(r["scenario"], r["seed"]) for r in rows}
         raise Interrupted(_ordered(rows, tasks), [t for t in tasks if t not in finished]) from None

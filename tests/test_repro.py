@@ -106,6 +106,15 @@ def test_two_workers_give_the_rows_one_worker_gives(tiny_cohort):
         assert (a["auroc"], a["pred_pos_rate"]) == (b["auroc"], b["pred_pos_rate"])
 
 
+def test_threshold_moved_shares_bce_training_in_one_run(tiny_cohort):
+    rows = repro.run_repro(cohort=tiny_cohort, scenarios=["bce", "threshold-moved"], seeds=1, epochs=2)
+    assert [r["scenario"] for r in rows] == ["bce", "threshold-moved"]
+    assert rows[1]["trained_with"] == ["bce", "threshold-moved"]
+    alone = repro.run_scenario("threshold-moved", tiny_cohort, seed=0, epochs=2)
+    for key in ("auroc", "threshold", "pred_pos_rate", "auroc_ci"):
+        assert rows[1][key] == alone[key], key
+
+
 def _row(name, auroc, rate, escape=None, guard=None, prevalence=0.08, recall=0.0, threshold=0.5):
     return {"scenario": name, "seed": 0, "auroc": auroc, "auprc": 0.1, "pred_pos_rate": rate,
             "recall": recall, "diagnosis": "x", "escape_epoch": escape, "prevalence": prevalence,
@@ -166,15 +175,15 @@ def test_bad_arguments_name_the_parameter(kwargs, param):
 
 def test_interrupt_stops_at_once_and_keeps_completed_rows(tiny_cohort, monkeypatch):
     calls = []
-    real = repro.run_scenario
+    real = repro._run_group
 
-    def second_raises(name, data, **kw):
-        calls.append(name)
+    def second_raises(names, data, **kw):
+        calls.append(names)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(name, data, **kw)
+        return real(names, data, **kw)
 
-    monkeypatch.setattr(repro, "run_scenario", second_raises)
+    monkeypatch.setattr(repro, "_run_group", second_raises)
     with pytest.raises(repro.Interrupted) as stop:
         repro.run_repro(cohort=tiny_cohort, scenarios=["bce", "postmortem-fix"], seeds=2, epochs=1)
     assert [(r["scenario"], r["seed"]) for r in stop.value.rows] == [("bce", 0)]
