@@ -42,7 +42,7 @@ __all__ = [
     "is_default_prevalence",
 ]
 
-# About 12 negative windows per positive, as in TUSZ (docs: domain.md).
+# About 12 negative windows per positive, as in TUSZ.
 DEFAULT_PREVALENCE = 1 / 13
 
 # The loss and sampling settings compared across files.

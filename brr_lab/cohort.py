@@ -74,6 +74,7 @@ class Cohort:
     mean: torch.Tensor     # per-channel standardisation, from the training windows
     std: torch.Tensor
     all_zero_error: str    # the label guard's message on this data with every label 0
+    key: str | None = None # names these exact windows (code and settings); None: not cacheable
 
     def part(self, name: str):
         if name not in PARTS:
@@ -223,6 +224,9 @@ def load_cohort(data: str | Path | None = None, *, difficulty: float | None = No
         windows = _synthetic_windows(spec, windowing, cache=cache)
         source = spec.describe()
         fractions = spec.fractions if fractions is None else fractions
+        key = f"{_cache_path(spec, windowing).stem}-{'-'.join(f'{f:g}' for f in fractions)}"
+        return dataclasses.replace(cohort_from_windows(windows, fractions=fractions, source=source),
+                                   key=key)
     return cohort_from_windows(windows, fractions=fractions, source=source)
 
 

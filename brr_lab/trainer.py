@@ -425,7 +425,7 @@ class Trainer:
         return {"epoch": epoch, "train_loss": float(loss_sum) / n_seen,
                 "seconds": time.perf_counter() - t0}
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def predict_logits(self, x: Tensor) -> Tensor:
         """Raw logits (no evaluation shift) for ``x``, in batches, as a CPU float tensor."""
         was_training = self.model.training

@@ -231,3 +231,14 @@ def test_command_json_on_the_sample(capsys):
     assert rows[1]["seed"] == 0 and rows[1]["n_val_seizures"] >= 1
     assert list(rows[1])[:8] == ["scenario", "seed", "auroc", "auprc", "pred_pos_rate", "recall",
                                  "diagnosis", "escape_epoch"]
+
+
+def test_results_cache_reads_back_what_it_wrote(tiny_cohort, tmp_path, monkeypatch):
+    import dataclasses
+    monkeypatch.setenv("BRR_LAB_CACHE", str(tmp_path))
+    keyed = dataclasses.replace(tiny_cohort, key="tiny-test")
+    first = repro.run_repro(cohort=keyed, scenarios=["postmortem-fix"], seeds=1, epochs=1, cache=True)
+    assert len(list(tmp_path.rglob("*.json"))) == 1
+    monkeypatch.setattr(repro, "_run_group", lambda *a, **k: pytest.fail("trained again"))
+    again = repro.run_repro(cohort=keyed, scenarios=["postmortem-fix"], seeds=1, epochs=1, cache=True)
+    assert again[0]["auroc"] == first[0]["auroc"] and again[0]["auroc_ci"] == first[0]["auroc_ci"]

@@ -241,7 +241,7 @@ class TrainingPanel(widgets.VBox):
         s = self.settings()
         lines = [f"{s['scenario']}, seed {s['seed']}, {s['epochs']} epoch(s)",
                  *self.data.describe().splitlines(),
-                 "per epoch: the monitor windows (every 4th calibration window); at the end: "
+                 "per epoch: the monitor windows (every 8th calibration window); at the end: "
                  "the validation recordings"]
         if trainer.setup is not None:
             lines += trainer.setup.summary().splitlines()
