@@ -19,9 +19,11 @@ __all__ = ["map_figure", "Q_STAR_LEVELS"]
 # Posterior thresholds worth a line: 0.5 is plain BCE; lower means "say positive sooner".
 Q_STAR_LEVELS = (0.05, 0.1, 0.2, 0.35, 0.5, 0.75)
 
-_SHORT = {"auroc": "AUROC", "auprc": "AUPRC", "predicted_positive_rate": "pred. +", "train_loss": "loss"}
+_SHORT = {"auroc": "AUROC", "auprc": "AUPRC", "pred_pos_rate": "pred. +", "recall": "recall",
+          "train_loss": "loss"}
 _TITLES = {"auroc": "validation AUROC", "auprc": "validation AUPRC",
-           "predicted_positive_rate": "validation windows predicted positive (p > 0.5)",
+           "pred_pos_rate": "validation windows predicted positive (p >= 0.5)",
+           "recall": "validation recall at 0.5",
            "train_loss": "training loss, last epoch", "q_star": "q*"}
 
 
