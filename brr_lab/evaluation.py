@@ -20,17 +20,21 @@ __all__ = ["THRESHOLD", "ESCAPE_AUROC", "MONITOR_EVERY", "MOVED_RULE", "MIN_SEIZ
 THRESHOLD = 0.5
 ESCAPE_AUROC = 0.7      # the postmortem's own success line, "AUROC > 0.7"
 # Per epoch the live curves read every 8th calibration window (every recording stays in,
-# about 300 windows): an eighth of the cost, and the curves need no more. Thresholds and
-# the final scores use all windows.
+# about 300 windows of the default cohort): an eighth of the cost, and the curves need no
+# more. Never fewer than MONITOR_MIN windows (small folders keep all of them). Thresholds
+# and the final scores use all windows.
 MONITOR_EVERY = 8
+MONITOR_MIN = 250
 MOVED_RULE = "best F1 on the calibration windows"
 # Below this many validation seizures a result is flagged as resting on too few.
 MIN_SEIZURES = 40
 
 
 def monitor_windows(calibration):
-    """The per-epoch monitor set: every :data:`MONITOR_EVERY`-th calibration window."""
-    return calibration.subset(np.arange(0, len(calibration), MONITOR_EVERY))
+    """The per-epoch monitor set: every :data:`MONITOR_EVERY`-th calibration window, or a
+    smaller step that keeps at least :data:`MONITOR_MIN` of them (all, for a small part)."""
+    step = max(1, min(MONITOR_EVERY, len(calibration) // MONITOR_MIN))
+    return calibration.subset(np.arange(0, len(calibration), step))
 
 
 def evaluate_run(trainer, history: list[dict], cal, val, *, shift: float = 0.0,

@@ -239,9 +239,10 @@ class TrainingPanel(widgets.VBox):
 
     def _on_fit_start(self, trainer) -> None:
         s = self.settings()
+        n_monitor = len(trainer.val_data[1]) if trainer.val_data is not None else 0
         lines = [f"{s['scenario']}, seed {s['seed']}, {s['epochs']} epoch(s)",
                  *self.data.describe().splitlines(),
-                 "per epoch: the monitor windows (every 8th calibration window); at the end: "
+                 f"per epoch: {n_monitor} monitor windows of the calibration part; at the end: "
                  "the validation recordings"]
         if trainer.setup is not None:
             lines += trainer.setup.summary().splitlines()
