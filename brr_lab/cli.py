@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:  # commands that can report partial work catch it themselves
+        print(f"brr-lab {args.command}: interrupted before anything completed; nothing was "
+              "written as a result.", file=sys.stderr)
+        return 130
     except ValueError as err:  # our validation errors name the parameter, value and range
         print(f"brr-lab {args.command}: error: {err}", file=sys.stderr)
         return 2

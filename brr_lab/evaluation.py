@@ -13,12 +13,12 @@ import numpy as np
 from brr_lab.diagnosis import diagnose_metrics
 from brr_lab.evidence import bootstrap_intervals
 from brr_lab.metrics import binary_metrics, f1_threshold
+from brr_lab.scenarios import ESCAPE_AUROC
 
-__all__ = ["THRESHOLD", "ESCAPE_AUROC", "MONITOR_EVERY", "MOVED_RULE", "MIN_SEIZURES",
+__all__ = ["THRESHOLD", "ESCAPE_AUROC", "MONITOR_EVERY", "MOVED_RULE", "MIN_SEIZURES", "MIN_HOURS",
            "monitor_windows", "evaluate_run", "evidence_note"]
 
 THRESHOLD = 0.5
-ESCAPE_AUROC = 0.7      # the postmortem's own success line, "AUROC > 0.7"
 # Per epoch the live curves read every 8th calibration window (every recording stays in,
 # about 300 windows of the default cohort): an eighth of the cost, and the curves need no
 # more. Never fewer than MONITOR_MIN windows (small folders keep all of them). Thresholds
@@ -26,8 +26,9 @@ ESCAPE_AUROC = 0.7      # the postmortem's own success line, "AUROC > 0.7"
 MONITOR_EVERY = 8
 MONITOR_MIN = 250
 MOVED_RULE = "best F1 on the calibration windows"
-# Below this many validation seizures a result is flagged as resting on too few.
+# Below this many validation seizures, or hours, a result is flagged as resting on too little.
 MIN_SEIZURES = 40
+MIN_HOURS = 2.0
 
 
 def monitor_windows(calibration):
@@ -78,7 +79,10 @@ def evidence_note(row: dict) -> str:
     n = row["n_val_seizures"]
     text = (f"rests on {n} seizure(s) in {row['n_val_recordings']} validation recording(s), "
             f"{row['n_val_windows']} windows ({row['val_hours']:.2f} h)")
-    if n < MIN_SEIZURES:
-        text += (f": fewer than {MIN_SEIZURES} seizures, too few to judge a setting by; the "
-                 "generated cohort (no --data) holds 42")
+    short = [f"fewer than {MIN_SEIZURES} seizures"] if n < MIN_SEIZURES else []
+    if row["val_hours"] < MIN_HOURS:
+        short.append(f"under {MIN_HOURS:g} hours")
+    if short:
+        text += (f": {' and '.join(short)}, too little to judge a setting by; the generated "
+                 "cohort (no --data) holds 42 seizures in 2.3 hours")
     return text

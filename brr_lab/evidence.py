@@ -45,20 +45,21 @@ def resample_counts(has_positive: np.ndarray, *, n_boot: int = N_BOOT, seed: int
 
 
 def _auroc(y: np.ndarray, z: np.ndarray, rec: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """AUROC of every resample from pair counts M[r, s] = #(pos in r above neg in s) + ties / 2."""
+    """AUROC of every resample from pair counts M[r, s] = #(pos in r above neg in s) + ties / 2.
+
+    Memory grows with the number of recordings squared, not with windows x recordings.
+    """
     n_rec = counts.shape[1]
     pos, neg = y == 1, y == 0
-    above = np.zeros((pos.sum(), n_rec))
+    z_pos, rec_pos = z[pos], rec[pos]
+    pairs = np.zeros((n_rec, n_rec))
     for s in range(n_rec):
         negs = np.sort(z[neg & (rec == s)])
         if negs.size:
-            lo = np.searchsorted(negs, z[pos], side="left")
-            hi = np.searchsorted(negs, z[pos], side="right")
-            above[:, s] = lo + 0.5 * (hi - lo)
-    owner = np.zeros((n_rec, pos.sum()))
-    owner[rec[pos], np.arange(pos.sum())] = 1.0
-    pairs = owner @ above                                  # (n_rec, n_rec)
-    n_pos = np.bincount(rec[pos], minlength=n_rec)
+            lo = np.searchsorted(negs, z_pos, side="left")
+            hi = np.searchsorted(negs, z_pos, side="right")
+            pairs[:, s] = np.bincount(rec_pos, weights=lo + 0.5 * (hi - lo), minlength=n_rec)
+    n_pos = np.bincount(rec_pos, minlength=n_rec)
     n_neg = np.bincount(rec[neg], minlength=n_rec)
     c = counts.astype(np.float64)
     num = np.einsum("br,rs,bs->b", c, pairs, c)
@@ -75,23 +76,34 @@ def _at_or_above(values: np.ndarray, cuts: np.ndarray, rec: np.ndarray, n_rec: i
     return out
 
 
+_CUT_CHUNK = 2048  # cuts per block: bounds memory to (block x recordings) + (block x resamples)
+
+
 def _auprc(y: np.ndarray, z: np.ndarray, rec: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Average precision of every resample (scikit-learn's step-wise definition, weighted).
 
     Recall only changes at the positives' scores, so precision is needed there only:
-    true and false positives at or above each such score, per recording, once; each
-    resample is then a matrix product with its counts.
+    true and false positives at or above each such score, per recording, in blocks of
+    cuts; each resample is then a matrix product with its counts.
     """
     n_rec = counts.shape[1]
     pos = y == 1
     cuts = np.unique(z[pos])[::-1]                         # descending distinct positive scores
-    tp = _at_or_above(z[pos], cuts, rec[pos], n_rec) @ counts.T.astype(np.float64)
-    fp = _at_or_above(z[~pos], cuts, rec[~pos], n_rec) @ counts.T.astype(np.float64)
-    recall = tp / tp[-1:]
-    gain = np.diff(np.vstack([np.zeros((1, tp.shape[1])), recall]), axis=0)
-    seen = tp + fp
-    precision = np.divide(tp, seen, out=np.zeros_like(tp), where=seen > 0)  # gain is 0 where unseen
-    return np.sum(gain * precision, axis=0)
+    c = counts.T.astype(np.float64)                        # (n_rec, n_boot)
+    total = c.T @ np.bincount(rec[pos], minlength=n_rec)   # positives in each resample
+    ap = np.zeros(counts.shape[0])
+    recall_before = np.zeros(counts.shape[0])
+    for start in range(0, cuts.size, _CUT_CHUNK):
+        block = cuts[start:start + _CUT_CHUNK]
+        tp = _at_or_above(z[pos], block, rec[pos], n_rec) @ c
+        fp = _at_or_above(z[~pos], block, rec[~pos], n_rec) @ c
+        recall = tp / total
+        gain = np.diff(np.vstack([recall_before, recall]), axis=0)
+        seen = tp + fp
+        precision = np.divide(tp, seen, out=np.zeros_like(tp), where=seen > 0)  # gain is 0 there
+        ap += np.sum(gain * precision, axis=0)
+        recall_before = recall[-1]
+    return ap
 
 
 def bootstrap_intervals(y_true, logits, recording, *, threshold: float = 0.5, n_boot: int = N_BOOT,

@@ -38,7 +38,6 @@ import signal
 import statistics
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -46,11 +45,13 @@ import torch
 from brr_lab._validation import invalid
 from brr_lab.cohort import Cohort, cache_dir, load_cohort
 from brr_lab.diagnosis import CHANCE_BAND, NO_TRANSFER, RANKS_AUROC
-from brr_lab.evaluation import ESCAPE_AUROC, THRESHOLD, evaluate_run, monitor_windows
+from brr_lab.evaluation import THRESHOLD, evaluate_run, monitor_windows
 from brr_lab.evidence import METHOD
 from brr_lab.losses import BinaryFocalLoss
 from brr_lab.metrics import UndefinedMetricWarning
 from brr_lab.models import EEGWindowCNN
+from brr_lab.scenarios import (DEFAULT_EPOCHS, DEFAULT_SEEDS, ESCAPE_AUROC, FIX_AUROC, LONG_FACTOR,
+                               SCENARIOS, Scenario)
 from brr_lab.trainer import Trainer, seed_everything
 
 __all__ = [
@@ -58,68 +59,9 @@ __all__ = [
     "Interrupted", "run_scenario", "run_repro", "format_table", "summarize", "verdicts",
 ]
 
-DEFAULT_EPOCHS = 6      # the budget of the domain brief's measurements
-DEFAULT_SEEDS = 5
-LONG_FACTOR = 5
-FIX_AUROC = 0.75        # the issue's expectation for postmortem-fix
 BATCH_SIZE = 64
 LR = 1e-3
 _WHERE = "run_repro"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One weighting setup. ``pos_weight`` (when used) is n_neg/n_pos of the training windows."""
-
-    name: str
-    description: str
-    claim: str                        # what the postmortem (or the issue) says happens
-    alpha: float | None = None
-    gamma: float = 2.0
-    use_pos_weight: bool = False
-    sampler_fraction: float | None = None
-    logit_adjust: bool = False        # evaluate logits - log(sampler odds): back to the true prior
-    prior_init: bool = False          # output bias at log(pi/(1-pi)) (RetinaNet, section 3.3)
-    move_threshold: bool = False      # judge at the calibration threshold, not at 0.5
-    allow_stacked: bool = False
-    labels_all_zero: bool = False
-
-
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("bce", "plain BCE, no class weighting", gamma=0.0,
-             claim="under-corrected: every window predicted 0 at the default budget"),
-    Scenario("focal-alpha-0.25", "focal loss alpha=0.25, gamma=2, no pos_weight", alpha=0.25,
-             claim="collapse: all predictions 0 (the postmortem's symptom, 'AUROC = 0.5')"),
-    Scenario("postmortem-bug", "focal alpha=0.25, gamma=2, with pos_weight=n_neg/n_pos",
-             alpha=0.25, use_pos_weight=True, allow_stacked=True,
-             claim="under-corrects by 3x (ratio 4 instead of 12) and so collapses"),
-    Scenario("postmortem-fix", "focal alpha=0.5, gamma=2, with pos_weight=n_neg/n_pos",
-             alpha=0.5, use_pos_weight=True, allow_stacked=True,
-             claim=f"learns: AUROC > {ESCAPE_AUROC:g} (issue: >= {FIX_AUROC:g})"),
-    Scenario("fix-plus-sampler", "the fix plus a 50/50 balanced sampler (the postmortem's configs)",
-             alpha=0.5, use_pos_weight=True, sampler_fraction=0.5, allow_stacked=True,
-             claim="postmortem: trains correctly; by arithmetic: stacked 144:1, so more than half "
-                   "predicted positive"),
-    Scenario("one-mechanism", "plain BCE with a 50/50 sampler only, logits adjusted back to "
-             "the true prior for evaluation", gamma=0.0, sampler_fraction=0.5, logit_adjust=True,
-             claim=f"learns (AUROC > {ESCAPE_AUROC:g}) without over-correction"),
-    Scenario("bce-prior-init", "plain BCE, output bias initialised at the training prior "
-             "log(pi/(1-pi)), no class weighting", gamma=0.0, prior_init=True,
-             claim=f"RetinaNet 3.3: starting at the prior, BCE learns (AUROC > {ESCAPE_AUROC:g}) "
-                   "without any reweighting"),
-    Scenario("focal-alpha-0.25-prior-init", "focal alpha=0.25, gamma=2, output bias at the "
-             "training prior (RetinaNet's own recipe)", alpha=0.25, prior_init=True,
-             claim=f"RetinaNet's setting with its prior initialisation learns (AUROC > "
-                   f"{ESCAPE_AUROC:g})"),
-    Scenario("threshold-moved", "plain BCE, judged at the threshold with the best F1 on the "
-             "calibration recordings instead of 0.5", gamma=0.0, move_threshold=True,
-             claim="moving the threshold (chosen on calibration data) calls seizure windows "
-                   "positive without reweighting and without over-correction"),
-    Scenario("labels-all-zero", "the annotation-parser bug: no seizure read, every label 0; "
-             "trained (forced past the guard) with the postmortem's original alpha=0.25",
-             alpha=0.25, labels_all_zero=True,
-             claim="the guard stops it; forced past it: AUROC undefined (or 0.5), all predictions 0"),
-)}
 
 
 class Interrupted(KeyboardInterrupt):
@@ -231,9 +173,16 @@ def _results_cache(cohort: Cohort, epochs: int, device: str) -> Path | None:
     """Where finished runs of this code on this cohort are kept (``cache=True``), or None."""
     if cohort.key is None:
         return None
+    import numpy
+    import sklearn
+
     code = hashlib.sha256()
     for source in sorted(Path(__file__).resolve().parent.rglob("*.py")):
         code.update(source.read_bytes())
+    code.update(f"{torch.__version__} {numpy.__version__} {sklearn.__version__}".encode())
+    for part in (cohort.train, cohort.calibration, cohort.validation):  # the data themselves
+        code.update(part.y.numpy().tobytes())
+        code.update(part.X[::97].numpy().tobytes())
     folder = cache_dir() / "runs" / f"{cohort.key}-e{epochs}-{device}-{code.hexdigest()[:16]}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -300,6 +249,9 @@ def run_repro(*, data=None, scenarios=None, seeds: int = DEFAULT_SEEDS, epochs: 
         epochs *= LONG_FACTOR
     if cohort is None:
         cohort = load_cohort(data, difficulty=difficulty)
+    elif data is not None or difficulty is not None:
+        raise invalid("cohort", _WHERE, "None when data or difficulty is given (they load one)",
+                      "a Cohort as well")
     tasks = [(name, seed) for name in names for seed in range(seeds)]
     groups: dict[tuple, list[str]] = {}
     for name in names:  # scenarios that train the same model train it once per seed
@@ -317,7 +269,8 @@ def run_repro(*, data=None, scenarios=None, seeds: int = DEFAULT_SEEDS, epochs: 
                    cache=_results_cache(cohort, epochs, device) if cache else None)
     previous = torch.get_num_threads()
     try:
-        if workers == 1 or len(jobs) == 1 or device != "cpu":
+        can_fork = "fork" in multiprocessing.get_all_start_methods()
+        if workers == 1 or len(jobs) == 1 or device != "cpu" or not can_fork:
             torch.set_num_threads(1)  # this model's batches gain nothing from intra-op threads
             for job in jobs:
                 for row in _run_one(job):
@@ -325,7 +278,14 @@ def run_repro(*, data=None, scenarios=None, seeds: int = DEFAULT_SEEDS, epochs: 
         else:
             _warm_up()
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(min(workers, len(jobs)), initializer=_worker_init) as pool:
+            # Workers ignore Ctrl-C from birth (the parent handles it): no traceback from a
+            # worker interrupted between fork and its initializer.
+            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                pool = ctx.Pool(min(workers, len(jobs)), initializer=_worker_init)
+            finally:
+                signal.signal(signal.SIGINT, handler)
+            with pool:
                 for group_rows in pool.imap_unordered(_run_one, jobs):
                     for row in group_rows:
                         done(row)
@@ -369,7 +329,7 @@ def format_table(rows: list[dict]) -> str:
         escape = "-" if r["escape_epoch"] is None else str(r["escape_epoch"])
         lines.append(f"{r['scenario']:28s} {r['seed']:4d} {_f(r['auroc']):>6s} "
                      f"{_ci(r['auroc_ci']):>10s} {_f(r['auprc']):>6s} {_pct(r['pred_pos_rate']):>6s} "
-                     f"{_ci(r['pred_pos_rate_ci'], pct=True):>9s} {r['threshold']:5.2f} "
+                     f"{_ci(r['pred_pos_rate_ci'], pct=True):>9s} {r['threshold']:5.2g} "
                      f"{_f(r['recall'], 2):>6s} {escape:>6s}  {r['diagnosis']}")
     if rows:
         r = rows[0]

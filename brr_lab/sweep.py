@@ -253,12 +253,19 @@ def train_sweep(data: Cohort, settings: Sequence[SweepSetting], *, epochs: int =
                 BalancedBatchSampler(y, batch_size=batch_size, pos_fraction=s.sampler_fraction, seed=s.seed)
                 for s in settings]
     X_dev, y_dev = X.to(device), y.to(device=device, dtype=torch.float32)
+    # The trainer's precision rule (amp "auto"): bfloat16 autocast on CUDA, float32 elsewhere.
+    amp = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
+
+    def autocast():
+        return torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None)
+
     for epoch in range(1, epochs + 1):
         idx, mask = _epoch_batches(settings, samplers, len(y), batch_size, epoch)
         idx, mask = idx.to(device), mask.to(device)
         epoch_loss = torch.zeros(len(settings), device=device)
         for j in range(idx.shape[1]):
-            logits = batched(params, buffers, X_dev[idx[:, j]])
+            with autocast():
+                logits = batched(params, buffers, X_dev[idx[:, j]])
             per_window = binary_focal_loss(logits, y_dev[idx[:, j]], reduction="none", **loss_settings)
             m = mask[:, j]
             loss = (per_window * m).sum(dim=1) / m.sum(dim=1)   # each copy's own batch mean
@@ -266,7 +273,8 @@ def train_sweep(data: Cohort, settings: Sequence[SweepSetting], *, epochs: int =
             loss.sum().backward()   # copies share no parameter: each gets its own gradient
             optimizer.step()
             epoch_loss += loss.detach() * m.sum(dim=1)
-    val_logits = _predict_all(forward, params, buffers, data.validation.X.to(device)).cpu()
+    with autocast():
+        val_logits = _predict_all(forward, params, buffers, data.validation.X.to(device)).float().cpu()
     train_loss = (epoch_loss / len(y)).cpu().tolist()
     rows = [_row(s, data, val_logits[k], train_loss[k], intervals) for k, s in enumerate(settings)]
     if device.type == "cuda":

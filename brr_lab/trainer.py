@@ -221,8 +221,18 @@ class Trainer:
     def from_config(cls, config: TrainConfig, model: nn.Module, *, prevalence: float,
                     **kwargs) -> "Trainer":
         """A trainer with the loss the config names (``loss`` section; ``pos_weight:
-        auto``/``sqrt`` resolved against ``prevalence``, the training data's)."""
+        auto``/``sqrt`` resolved against ``prevalence``, the training data's). With
+        ``trainer.prior_bias_init`` the model's last ``nn.Linear`` (one output) gets the
+        bias log(pi/(1-pi)) (RetinaNet 3.3); a model without one is refused."""
         loss = BinaryFocalLoss(**config.loss_kwargs(prevalence))
+        if config.trainer.prior_bias_init:
+            from brr_lab.models import init_prior_bias
+            linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+            if not linears or linears[-1].out_features != 1 or linears[-1].bias is None:
+                raise invalid("trainer.prior_bias_init", "Trainer.from_config", "false for a model "
+                              "whose last layer is not an nn.Linear with one output and a bias",
+                              True)
+            init_prior_bias(linears[-1], prevalence)
         return cls(model, loss, config, **kwargs)
 
     # ------------------------------------------------------------------ set-up

@@ -63,7 +63,8 @@ class TrainingResult:
                  f"(95% CI {ci(r['pred_pos_rate_ci'], pct=True)})",
                  f"diagnosis: {r['diagnosis']}", f"evidence: {evidence_note(r)}"]
         lines += [f"warning: {w}" for w in self.warnings]
-        lines.append(f"written: {self.out}/history.json, result.json, best.pt, last.pt")
+        written = [f for f in ("history.json", "best.pt", "last.pt") if Path(self.out, f).is_file()]
+        lines.append(f"written: {self.out}/ {', '.join(written + ['result.json'])}")
         return "\n".join(lines)
 
 
@@ -83,11 +84,20 @@ def _data_folder(given, cfg_path: str | None, config_file: Path) -> Path | None:
                   "working directory or to the config's folder (or pass --data DIR)", cfg_path)
 
 
+def _refuse_flagged(audit_config, loaded, prevalence: float) -> list:
+    """The audit's findings at ``prevalence``; :class:`Refused` when any is an error."""
+    _, findings = audit_config(loaded, prevalence=prevalence)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise Refused(errors)
+    return findings
+
+
 def train_from_config(path, *, data=None, out=None, epochs: int | None = None, log=print,
                       progress: bool = True) -> TrainingResult:
     """Audit, then train and score the config at ``path``; see the module docstring."""
     from brr_lab import strict_json
-    from brr_lab.audit import audit_config
+    from brr_lab.audit import DEFAULT_PREVALENCE, audit_config
     from brr_lab.cohort import load_cohort
     from brr_lab.config import TrainConfig, load_config
     from brr_lab.evaluation import evaluate_run, monitor_windows
@@ -100,26 +110,31 @@ def train_from_config(path, *, data=None, out=None, epochs: int | None = None, l
         dumped = cfg.model_dump()
         dumped["trainer"]["epochs"] = epochs
         cfg = TrainConfig.model_validate(dumped)
+    # The audit first at its default prevalence (a stacked config is refused before any data
+    # are read), then again at the training data's own prevalence once they are loaded.
+    _refuse_flagged(audit_config, loaded, DEFAULT_PREVALENCE)
     d = cfg.data
     windowing = {"window_s": d.window_s, "stride_s": d.stride_s, "label_rule": d.label_rule,
                  "min_fraction": d.min_fraction, "sfreq": d.sfreq, "l_freq": d.l_freq,
                  "h_freq": d.h_freq}
     cohort = load_cohort(_data_folder(data, d.path, Path(path)), windowing=windowing)
     pi = float(cohort.train.y.mean())
-    _, findings = audit_config(loaded, prevalence=pi)
-    errors = [f for f in findings if f.severity == "error"]
-    if errors:
-        raise Refused(errors)
+    findings = _refuse_flagged(audit_config, loaded, pi)
     name = cfg.name or Path(path).stem
+    if out is None and (Path(name).name != name or name in (".", "..")):
+        from brr_lab._validation import invalid
+        raise invalid("name", str(path), "a plain name (it becomes the folder runs/<name>; or "
+                      "pass --out DIR)", name)
     folder = Path(out) if out is not None else Path("runs") / name
+    for stale in ("result.json", "history.json", "best.pt", "last.pt"):
+        (folder / stale).unlink(missing_ok=True)  # never beside a new, perhaps cut-short, run
     dumped = cfg.model_dump()
     dumped["trainer"]["checkpoint_dir"] = str(folder)
     cfg = TrainConfig.model_validate(dumped)
     for line in cohort.describe().splitlines():
         log(line)
     seed_everything(cfg.trainer.seed)
-    model = EEGWindowCNN(n_channels=cohort.train.X.shape[1],
-                         prior=pi if cfg.trainer.prior_bias_init else None)
+    model = EEGWindowCNN(n_channels=cohort.train.X.shape[1])  # from_config applies prior_bias_init
     trainer = Trainer.from_config(cfg, model, prevalence=pi, log=log, progress=progress)
     monitor = monitor_windows(cohort.calibration)
     history = trainer.fit(cohort.train, (monitor.X, monitor.y))

@@ -39,11 +39,30 @@ def test_every_example_trains_or_is_refused_with_a_reason(path, tmp_path, capsys
     code = main(["train", str(path), "--epochs", "1", "--out", str(tmp_path)])
     captured = capsys.readouterr()
     assert code in (0, 2), captured.err
-    if code == 2:
-        assert "refused" in captured.err or "error:" in captured.err
-        assert str(path.name) in captured.err
+    if code == 2:  # the audit's reason, before any data are read or anything is trained
+        assert "refused" in captured.err and "nothing was trained" in captured.err
+        assert str(path.name) in captured.err and not any(tmp_path.iterdir())
     else:
         assert (tmp_path / "result.json").is_file()
+    assert code == (0 if path.parent.name == "clean" else 2)
+
+
+def test_stale_results_never_sit_beside_an_interrupted_run(tmp_path, monkeypatch, capsys):
+    from brr_lab.trainer import Trainer
+    (tmp_path / "result.json").write_text("{}")
+    (tmp_path / "best.pt").write_bytes(b"old")
+    real_fit = Trainer.fit
+
+    def interrupted_fit(self, *args, **kwargs):
+        self.interrupted = True
+        return []
+
+    monkeypatch.setattr(Trainer, "fit", interrupted_fit)
+    assert main(["train", str(EXAMPLES / "clean" / "smoke.yaml"), "--epochs", "1",
+                 "--out", str(tmp_path)]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not (tmp_path / "result.json").exists() and not (tmp_path / "best.pt").exists()
+    assert real_fit
 
 
 def test_missing_data_folder_names_the_key_and_file(tmp_path, capsys):

@@ -61,7 +61,11 @@ def test_cache_round_trip_and_damaged_entry(tmp_path, monkeypatch):
     first = cohort._synthetic_windows(spec, {}, cache=True)
     files = list(tmp_path.glob("cohort-*.pt"))
     assert len(files) == 1
+    from brr_lab import eeg
+    real = eeg.simulate_recordings
+    monkeypatch.setattr(eeg, "simulate_recordings", lambda *a, **k: pytest.fail("not read from the cache"))
     again = cohort._synthetic_windows(spec, {}, cache=True)
+    monkeypatch.setattr(eeg, "simulate_recordings", real)
     assert torch.equal(first.X, again.X) and first.recording == again.recording
     assert np.array_equal(first.start_s, again.start_s)
     assert again.recording_info == first.recording_info

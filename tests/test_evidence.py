@@ -55,3 +55,12 @@ def test_one_class_gives_undefined_intervals_and_bad_input_is_named():
     assert all(np.isnan(out["auroc_ci"])) and all(np.isnan(out["auprc_ci"]))
     with pytest.raises(ValueError, match="one length"):
         evidence.bootstrap_intervals(y, z[:-1], rec)
+
+
+def test_blocks_of_cuts_give_the_same_average_precision(monkeypatch):
+    y, z, rec = _data(4, ties=False)
+    has = np.bincount(rec, weights=y) > 0
+    counts = evidence.resample_counts(has, n_boot=30)
+    whole = evidence._auprc(y, z, rec, counts)
+    monkeypatch.setattr(evidence, "_CUT_CHUNK", 7)
+    assert np.allclose(evidence._auprc(y, z, rec, counts), whole, rtol=0, atol=1e-12)

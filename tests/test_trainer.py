@@ -180,8 +180,16 @@ def test_one_config_class_reads_the_yaml_schema():
     assert trainer.loss_fn.alpha == 0.5 and trainer.loss_fn.gamma == 2.0
     train, val = _data()
     assert len(trainer.fit(train, val)) == 1
-    assert load_checkpoint  # the checkpoint's config is the same schema, dumped
     assert TrainConfig.model_validate(trainer.config.model_dump()) == trainer.config
+
+
+def test_from_config_applies_the_prior_bias_and_refuses_models_without_a_head():
+    cfg = TrainConfig.model_validate({"trainer": {"prior_bias_init": True}})
+    model = EEGWindowCNN(n_channels=4, n_filters=8)
+    Trainer.from_config(cfg, model, prevalence=0.1, progress=False, verbose=False)
+    assert float(model.head.bias.detach()) == pytest.approx(math.log(0.1 / 0.9))
+    with pytest.raises(ValueError, match="prior_bias_init"):
+        Trainer.from_config(cfg, torch.nn.Sequential(torch.nn.Conv1d(4, 1, 3)), prevalence=0.1)
 
 
 def test_single_class_training_labels_are_refused_unless_forced():

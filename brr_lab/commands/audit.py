@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from brr_lab import strict_json
-from brr_lab.audit import (DEFAULT_PREVALENCE, AuditResult, audit_paths, format_value as _v,
-                           is_default_prevalence)
+# Heavy imports (pydantic, YAML, the audit) happen in run(): `brr-lab --help` stays fast.
 
 
 def register(subparsers) -> None:
@@ -24,14 +22,18 @@ def register(subparsers) -> None:
                    help="config files, or folders (their *.yaml and *.yml files)")
     p.add_argument("--json", action="store_true",
                    help='print {"prevalence", "configs", "drift", "findings"} as JSON')
-    p.add_argument("--prevalence", type=float, default=DEFAULT_PREVALENCE,
+    p.add_argument("--prevalence", type=float, default=None,
                    help="fraction of positive windows, in (0, 1), used for pos_weight auto/sqrt "
                    "and samplers (default 1/13 = 0.0769, TUSZ-like 12:1)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    result = audit_paths(args.paths, args.prevalence)
+    from brr_lab import strict_json
+    from brr_lab.audit import DEFAULT_PREVALENCE, audit_paths
+
+    prevalence = DEFAULT_PREVALENCE if args.prevalence is None else args.prevalence
+    result = audit_paths(args.paths, prevalence)
     if args.json:
         print(strict_json.dumps(result.as_dict(), indent=2))
     else:
@@ -39,8 +41,10 @@ def run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def format_text(result: AuditResult) -> str:
+def format_text(result) -> str:
     """The human-readable report: header, one block per config, drift table, findings."""
+    from brr_lab.audit import format_value as _v, is_default_prevalence
+
     pi = result.prevalence
     source = ("default: 1/13, TUSZ-like; set --prevalence" if is_default_prevalence(pi)
               else "from --prevalence")

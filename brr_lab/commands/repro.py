@@ -13,7 +13,7 @@ INTERRUPTED_EXIT = 130
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from brr_lab.repro import DEFAULT_EPOCHS, DEFAULT_SEEDS, LONG_FACTOR, SCENARIOS
+    from brr_lab.scenarios import DEFAULT_EPOCHS, DEFAULT_SEEDS, LONG_FACTOR, SCENARIOS
 
     p = subparsers.add_parser(
         "repro", help="train each weighting scenario on EEG windows and compare with the postmortem",
