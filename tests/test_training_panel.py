@@ -94,7 +94,7 @@ def test_train_draws_what_run_scenario_measures(data, scenario):
     assert "epoch 1: AUROC" in text and "epoch 2: AUROC" in text
     assert "effective ratio" in text  # the weighting setup, stated at the start
     assert f"{expected['n_val_seizures']} seizure(s) in {expected['n_val_recordings']}" in text
-    assert "too few to judge" in text  # a constructed cohort with 2 validation seizures
+    assert "too little to judge" in text  # a constructed cohort with 2 validation seizures
     assert f"diagnosis: {expected['diagnosis']}" in text
     assert f"diagnosis: {expected['diagnosis']}</b>" in panel.result.value
     assert panel.diagnosis.state == expected["diagnosis"]
