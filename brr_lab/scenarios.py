@@ -23,7 +23,7 @@ class Scenario:
 
     name: str
     description: str
-    claim: str                        # what the postmortem (or the issue) says happens
+    claim: str                        # what the postmortem (or arithmetic) says happens
     alpha: float | None = None
     gamma: float = 2.0
     use_pos_weight: bool = False
@@ -45,7 +45,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              claim="under-corrects by 3x (ratio 4 instead of 12) and so collapses"),
     Scenario("postmortem-fix", "focal alpha=0.5, gamma=2, with pos_weight=n_neg/n_pos",
              alpha=0.5, use_pos_weight=True, allow_stacked=True,
-             claim=f"learns: AUROC > {ESCAPE_AUROC:g} (issue: >= {FIX_AUROC:g})"),
+             claim=f"learns: AUROC > {ESCAPE_AUROC:g} (judged here at >= {FIX_AUROC:g})"),
     Scenario("fix-plus-sampler", "the fix plus a 50/50 balanced sampler (the postmortem's configs)",
              alpha=0.5, use_pos_weight=True, sampler_fraction=0.5, allow_stacked=True,
              claim="postmortem: trains correctly; by arithmetic: stacked 144:1, so more than half "

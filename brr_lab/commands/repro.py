@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-# The JSON keys the issues promise, first; the rest follow.
+# The keys every row is documented to carry, first; the rest follow.
 _KEYS = ("scenario", "seed", "auroc", "auprc", "pred_pos_rate", "recall", "diagnosis", "escape_epoch",
          "n_val_recordings", "n_val_seizures", "n_val_windows", "auroc_ci", "auprc_ci",
          "pred_pos_rate_ci")
