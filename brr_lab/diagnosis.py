@@ -2,6 +2,7 @@
 
 The checks run in this order; the first that matches names the state:
 
+0. ``diverged``: the outputs hold NaN or inf; no metric is defined.
 1. ``single-class labels``: the validation labels hold one class. AUROC is undefined;
    no model setting can cause or fix this (the postmortem's real cause).
 2. ``constant output``: the logits' standard deviation is below
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from brr_lab.metrics import UndefinedMetricWarning, binary_metrics
 
 __all__ = [
-    "SINGLE_CLASS", "CONSTANT_OUTPUT", "NO_TRANSFER", "STALLED", "ALL_NEGATIVE", "ALL_POSITIVE",
+    "DIVERGED", "SINGLE_CLASS", "CONSTANT_OUTPUT", "NO_TRANSFER", "STALLED", "ALL_NEGATIVE", "ALL_POSITIVE",
     "OVER_CORRECTION", "HEALTHY", "STATES",
     "CONSTANT_LOGIT_STD", "RANKS_AUROC", "CHANCE_BAND", "ONE_SIDE_RATE",
     "OVER_CORRECTION_RATE_FACTOR", "Diagnosis", "diagnose", "diagnose_metrics",
@@ -49,7 +50,8 @@ ALL_NEGATIVE = "ranks but all-negative"
 ALL_POSITIVE = "ranks but all-positive"
 OVER_CORRECTION = "over-correction"
 HEALTHY = "healthy"
-STATES = (SINGLE_CLASS, CONSTANT_OUTPUT, NO_TRANSFER, STALLED, ALL_NEGATIVE, ALL_POSITIVE,
+DIVERGED = "diverged"
+STATES = (DIVERGED, SINGLE_CLASS, CONSTANT_OUTPUT, NO_TRANSFER, STALLED, ALL_NEGATIVE, ALL_POSITIVE,
           OVER_CORRECTION, HEALTHY)
 
 # Logit standard deviation below which the output counts as constant. Trained models
@@ -66,6 +68,12 @@ ONE_SIDE_RATE = 0.01
 OVER_CORRECTION_RATE_FACTOR = 2.0
 
 _NEXT = {
+    DIVERGED: [
+        "The model's outputs hold NaN or inf: training diverged, no metric is defined.",
+        "Lower the learning rate, clip gradients (trainer.grad_clip), and check the inputs "
+        "for NaN/inf and their scale (standardised?).",
+        "Class weights this large multiply the gradient too: a stacked correction can diverge.",
+    ],
     SINGLE_CLASS: [
         "Check the labels before the model: count positives per recording.",
         "Check the annotation parser (do event lines parse? are channel names read as numbers?).",
@@ -156,7 +164,10 @@ def diagnose_metrics(metrics: dict, *, setup=None) -> Diagnosis:
                                         "pred_pos_rate", "recall", "precision", "logit_std")
                 if k in metrics}
 
-    if pi <= 0 or pi >= 1 or (isinstance(roc, float) and math.isnan(roc)):
+    if metrics.get("n_non_finite"):
+        state = DIVERGED
+        reason = f"{metrics['n_non_finite']} output(s) are NaN or inf"
+    elif pi <= 0 or pi >= 1 or (isinstance(roc, float) and math.isnan(roc)):
         state = SINGLE_CLASS
         reason = f"every validation label is {int(round(pi))}; AUROC is undefined"
     elif spread < CONSTANT_LOGIT_STD:

@@ -9,6 +9,7 @@ on the calibration recordings, and the diagnosis.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from brr_lab.diagnosis import diagnose_metrics
 from brr_lab.evidence import bootstrap_intervals
@@ -46,8 +47,9 @@ def evaluate_run(trainer, history: list[dict], cal, val, *, shift: float = 0.0,
     added to the logits (logit adjustment)."""
     z_val = trainer.predict_logits(val.X) + shift
     z_cal = trainer.predict_logits(cal.X) + shift
-    moved = f1_threshold(cal.y, z_cal) if 0 < cal.y.sum() < len(cal.y) else None
-    threshold = moved if move_threshold else THRESHOLD
+    finite = bool(torch.isfinite(z_cal).all())
+    moved = f1_threshold(cal.y, z_cal) if finite and 0 < cal.y.sum() < len(cal.y) else None
+    threshold = moved if move_threshold and moved is not None else THRESHOLD
     m = binary_metrics(val.y, z_val, threshold=threshold)
     train_auroc = history[-1]["train_auroc"]
     diagnosis = diagnose_metrics({**m, "train_auroc": train_auroc}, setup=trainer.setup)

@@ -121,6 +121,10 @@ def bootstrap_intervals(y_true, logits, recording, *, threshold: float = 0.5, n_
     if not (y.size == z.size == names.size) or y.size == 0:
         raise invalid("y_true/logits/recording", "bootstrap_intervals",
                       "three non-empty sequences of one length", f"{y.size}, {z.size}, {names.size}")
+    nan_pair = [math.nan, math.nan]
+    if not np.isfinite(z).all():  # a diverged model: no interval is defined either
+        return {"auroc_ci": nan_pair, "auprc_ci": nan_pair, "pred_pos_rate_ci": list(nan_pair),
+                "n_boot": n_boot, "method": METHOD}
     index: dict = {}
     rec = np.fromiter((index.setdefault(n, len(index)) for n in names), dtype=np.int64, count=names.size)
     n_rec = len(index)

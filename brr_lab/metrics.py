@@ -111,7 +111,19 @@ def binary_metrics(y_true, logits, *, threshold: float = 0.5) -> dict:
     Keys: ``auroc``, ``auprc``, ``prevalence``, ``pred_pos_rate``, ``recall``,
     ``precision`` (at ``threshold`` on sigmoid(logits)), ``mean_prob``, ``logit_mean``,
     ``logit_std`` (the logit spread: 0 for a constant output), ``logit_min``, ``logit_max``.
+    Logits holding NaN or inf (a diverged model) give NaN for every figure but the
+    prevalence, plus ``n_non_finite``; :mod:`brr_lab.diagnosis` names that state.
     """
+    z_all = _numpy(logits).astype(float).ravel()
+    bad = ~np.isfinite(z_all)
+    if bad.any() and z_all.size == _numpy(y_true).size:
+        # A diverged model: no figure is defined. Said, counted and diagnosed, never a number.
+        y = _numpy(y_true).astype(float).ravel()
+        nan = math.nan
+        return {"auroc": nan, "auprc": nan, "prevalence": float(y.mean()) if y.size else nan,
+                "pred_pos_rate": nan, "recall": nan, "precision": nan, "mean_prob": nan,
+                "logit_mean": nan, "logit_std": nan, "logit_min": nan, "logit_max": nan,
+                "n_non_finite": int(bad.sum())}
     y, z = _arrays(y_true, logits, "binary_metrics")
     probs = probabilities(z)
     with warnings.catch_warnings():

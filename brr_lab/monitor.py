@@ -81,7 +81,7 @@ class TrainingMonitor:
                 warnings.simplefilter("ignore", UndefinedMetricWarning)  # one-class batches
                 # Running AUROC: the logits as the batches were drawn (the model moves
                 # during the epoch); no extra pass over the training data.
-                record["train_auroc"] = auroc(y, z)
+                record["train_auroc"] = auroc(y, z) if bool(torch.isfinite(z).all()) else math.nan
             record["batch_pos_fraction"] = float(y.mean())
             all_grad = float(self._grad_all)
             record["pos_grad_share"] = float(self._grad_pos) / all_grad if all_grad > 0 else math.nan

@@ -1,4 +1,5 @@
 """Each diagnosis state, from a constructed case of labels and logits."""
+import math
 import numpy as np
 import pytest
 
@@ -73,9 +74,21 @@ def test_setup_adds_its_ratio_and_q_star_to_the_advice():
 
 
 def test_states_are_exhaustive_and_distinct():
-    assert len(set(d.STATES)) == 8
+    assert len(set(d.STATES)) == 9
 
 
 def test_missing_metric_keys_are_named():
     with pytest.raises(ValueError, match="logit_std"):
         d.diagnose_metrics({"auroc": 0.5, "prevalence": 0.1, "pred_pos_rate": 0.0})
+
+
+
+def test_a_diverged_model_is_named_not_scored():
+    """NaN logits: every figure NaN, the count of bad outputs, and the state 'diverged'."""
+    import torch
+    from brr_lab.metrics import binary_metrics
+    y = torch.tensor([0.0, 1.0, 0.0, 1.0])
+    z = torch.tensor([0.1, float("nan"), -0.3, 2.0])
+    m = binary_metrics(y, z)
+    assert m["n_non_finite"] == 1 and math.isnan(m["auroc"]) and m["prevalence"] == 0.5
+    assert d.diagnose(y, z).state == d.DIVERGED

@@ -242,3 +242,13 @@ def test_results_cache_reads_back_what_it_wrote(tiny_cohort, tmp_path, monkeypat
     monkeypatch.setattr(repro, "_run_group", lambda *a, **k: pytest.fail("trained again"))
     again = repro.run_repro(cohort=keyed, scenarios=["postmortem-fix"], seeds=1, epochs=1, cache=True)
     assert again[0]["auroc"] == first[0]["auroc"] and again[0]["auroc_ci"] == first[0]["auroc_ci"]
+
+
+def test_a_diverged_run_is_reported_not_crashed(tiny_cohort, monkeypatch):
+    """Outputs that overflow: the row says 'diverged' with undefined figures, no crash."""
+    from brr_lab.models import EEGWindowCNN
+    real_forward = EEGWindowCNN.forward
+    monkeypatch.setattr(EEGWindowCNN, "forward", lambda self, x: real_forward(self, x) * float("inf"))
+    row = repro.run_scenario("bce", tiny_cohort, seed=0, epochs=1)
+    assert row["diagnosis"] == "diverged" and math.isnan(row["auroc"])
+    assert all(math.isnan(v) for v in row["auroc_ci"]) and row["threshold_moved"] is None
