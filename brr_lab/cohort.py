@@ -38,7 +38,7 @@ import torch
 from brr_lab._validation import check_real, invalid
 
 __all__ = ["PARTS", "DEFAULT_FRACTIONS", "SPLIT_SEED", "SyntheticCohort", "Cohort",
-           "split_recordings", "standardise", "load_cohort", "cohort_from_windows", "cache_dir", "default_data_dir"]
+           "split_recordings", "standardise", "load_cohort", "cohort_from_windows", "part_size", "cache_dir", "default_data_dir"]
 
 PARTS = ("train", "calibration", "validation")
 DEFAULT_FRACTIONS = (0.6, 0.2, 0.2)
@@ -83,12 +83,7 @@ class Cohort:
 
     def size(self, name: str = "validation") -> dict:
         """Recordings, seizures, windows, positive windows and hours of one part."""
-        w = self.part(name)
-        info = w.recording_info
-        return {"n_recordings": len(info),
-                "n_seizures": sum(len(i["seizures"]) for i in info.values()),
-                "n_windows": len(w), "n_pos_windows": int(w.y.sum()),
-                "hours": sum(i["duration_s"] for i in info.values()) / 3600.0}
+        return part_size(self.part(name))
 
     def describe(self) -> str:
         """One line per part: what a result on this cohort rests on."""
@@ -100,6 +95,15 @@ class Cohort:
                          f"seizures, {s['n_windows']:6d} windows ({s['n_pos_windows']} positive), "
                          f"{s['hours']:.2f} h")
         return "\n".join(lines)
+
+
+def part_size(windows) -> dict:
+    """Recordings, seizures, windows, positive windows and hours of a WindowSet: what a
+    figure measured on it rests on."""
+    info = windows.recording_info
+    return {"n_recordings": len(info), "n_seizures": sum(len(i["seizures"]) for i in info.values()),
+            "n_windows": len(windows), "n_pos_windows": int(windows.y.sum()),
+            "hours": sum(i["duration_s"] for i in info.values()) / 3600.0}
 
 
 def default_data_dir() -> Path:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from brr_lab.cohort import part_size
 from brr_lab.diagnosis import diagnose_metrics
 from brr_lab.evidence import bootstrap_intervals
 from brr_lab.metrics import binary_metrics, f1_threshold
 from brr_lab.scenarios import ESCAPE_AUROC
 
 __all__ = ["THRESHOLD", "ESCAPE_AUROC", "MONITOR_EVERY", "MOVED_RULE", "MIN_SEIZURES", "MIN_HOURS",
-           "monitor_windows", "evaluate_run", "evidence_note"]
+           "monitor_windows", "evaluate_run", "evidence_note", "evidence_size"]
 
 THRESHOLD = 0.5
 # Per epoch the live curves read every 8th calibration window (every recording stays in,
@@ -39,6 +40,14 @@ def monitor_windows(calibration):
     return calibration.subset(np.arange(0, len(calibration), step))
 
 
+def evidence_size(val) -> dict:
+    """``n_val_recordings``, ``n_val_seizures``, ``n_val_windows``, ``val_hours`` of the
+    validation windows: the keys every result row carries."""
+    size = part_size(val)
+    return {"n_val_recordings": size["n_recordings"], "n_val_seizures": size["n_seizures"],
+            "n_val_windows": size["n_windows"], "val_hours": size["hours"]}
+
+
 def evaluate_run(trainer, history: list[dict], cal, val, *, shift: float = 0.0,
                  move_threshold: bool = False) -> dict:
     """The trained model on the validation windows ``val``: metrics at the threshold (0.5,
@@ -53,15 +62,13 @@ def evaluate_run(trainer, history: list[dict], cal, val, *, shift: float = 0.0,
     m = binary_metrics(val.y, z_val, threshold=threshold)
     train_auroc = history[-1]["train_auroc"]
     diagnosis = diagnose_metrics({**m, "train_auroc": train_auroc}, setup=trainer.setup)
-    info = val.recording_info
     row = {
         "auroc": m["auroc"], "auprc": m["auprc"], "pred_pos_rate": m["pred_pos_rate"],
         "recall": m["recall"], "precision": m["precision"], "diagnosis": diagnosis.state,
         "escape_epoch": next((r["epoch"] for r in history if r["val_auroc"] > ESCAPE_AUROC), None),
         "threshold": threshold, "prevalence": m["prevalence"], "train_auroc": train_auroc,
         "logit_std": m["logit_std"],
-        "n_val_recordings": len(info), "n_val_seizures": sum(len(i["seizures"]) for i in info.values()),
-        "n_val_windows": len(val), "val_hours": sum(i["duration_s"] for i in info.values()) / 3600,
+        **evidence_size(val),
         **bootstrap_intervals(val.y, z_val, val.recording, threshold=threshold),
     }
     if moved is not None:

@@ -44,6 +44,7 @@ import torch
 
 from brr_lab._validation import invalid
 from brr_lab.cohort import Cohort, cache_dir, load_cohort
+from brr_lab.config import TrainerSettings
 from brr_lab.diagnosis import CHANCE_BAND, NO_TRANSFER, RANKS_AUROC
 from brr_lab.evaluation import THRESHOLD, evaluate_run, monitor_windows
 from brr_lab.evidence import METHOD
@@ -59,8 +60,9 @@ __all__ = [
     "Interrupted", "run_scenario", "run_repro", "format_table", "summarize", "verdicts",
 ]
 
-BATCH_SIZE = 64
-LR = 1e-3
+# The one config's defaults: batches of 64, Adam lr 1e-3.
+BATCH_SIZE = TrainerSettings().batch_size
+LR = TrainerSettings().lr
 _WHERE = "run_repro"
 
 

@@ -42,6 +42,7 @@ from brr_lab import weighting
 from brr_lab._validation import check_real, invalid
 from brr_lab.cohort import Cohort
 from brr_lab.config import TrainerSettings
+from brr_lab.evaluation import THRESHOLD, evidence_size
 from brr_lab.evidence import bootstrap_intervals
 from brr_lab.losses import binary_focal_loss
 from brr_lab.metrics import binary_metrics
@@ -55,7 +56,6 @@ STRATEGIES = ("auto", "vmap", "per_copy")
 METRICS = ("auroc", "auprc", "pred_pos_rate", "recall", "train_loss")
 SETTING_KEYS = ("alpha", "gamma", "pos_weight", "sampler_fraction", "seed")
 _DEFAULTS = TrainerSettings()   # the one config's defaults: 6 epochs, batch 64, Adam lr 1e-3
-THRESHOLD = 0.5
 # Validation forward passes hold (copies x windows) activations; this bounds one chunk.
 _EVAL_BUDGET = 2 ** 15
 
@@ -280,9 +280,7 @@ def train_sweep(data: Cohort, settings: Sequence[SweepSetting], *, epochs: int =
     rows = [_row(s, data, val_logits[k], train_loss[k], intervals) for k, s in enumerate(settings)]
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    info = data.validation.recording_info
-    evidence = {"n_val_recordings": len(info), "n_val_seizures": sum(len(i["seizures"]) for i in info.values()),
-                "n_val_windows": len(data.validation), "val_prevalence": float(data.validation.y.mean())}
+    evidence = {**evidence_size(data.validation), "val_prevalence": float(data.validation.y.mean())}
     return SweepResult(settings=settings, rows=rows, val_logits=val_logits,
                        train_prevalence=float(y.mean()), evidence=evidence, epochs=epochs,
                        device=str(device), strategy=strategy, seconds=time.perf_counter() - start)
