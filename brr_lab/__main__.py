@@ -1,5 +1,3 @@
-import sys
+from brr_lab.cli import run
 
-from brr_lab.cli import main
-
-sys.exit(main())
+run()

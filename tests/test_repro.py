@@ -4,6 +4,7 @@ import math
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -202,21 +203,36 @@ def test_an_interrupted_run_is_never_a_result(tiny_cohort):
         repro.run_scenario("bce", tiny_cohort, seed=0, epochs=2, callbacks=[Stop()])
 
 
-@pytest.mark.slow
-def test_ctrl_c_on_the_command_exits_130_with_what_completed():
+def _interrupt_repro(delay_s: float) -> tuple[int, str, str]:
+    """Start `brr-lab repro`, press Ctrl-C ``delay_s`` after training starts; (status, out, err)."""
     proc = subprocess.Popen([sys.executable, "-m", "brr_lab", "repro", "--data", "data_sample",
                              "--scenario", "bce", "--seeds", "3", "--epochs", "30", "--workers", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    err_lines = []
-    for line in proc.stderr:  # the cohort's description comes just before training starts
-        err_lines.append(line)
-        if line.startswith("  validation"):
-            break
-    time.sleep(2.0)
+    err_lines, started = [], threading.Event()
+
+    def read_stderr():  # every line is kept: nothing is lost in a reader's buffer
+        for line in proc.stderr:
+            err_lines.append(line)
+            if line.startswith("  validation"):  # the cohort's description ends; training starts
+                started.set()
+        started.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    started.wait(120)
+    time.sleep(delay_s)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    err = "".join(err_lines) + err
-    assert proc.returncode == 130, err
+    out = proc.stdout.read()
+    proc.wait(60)
+    reader.join(10)
+    return proc.returncode, out, "".join(err_lines)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay_s", [0.3, 1.0, 2.0])  # during torch's first step, and later
+def test_ctrl_c_on_the_command_exits_130_with_what_completed(delay_s):
+    code, out, err = _interrupt_repro(delay_s)
+    assert code == 130, f"status {code}\nstdout:\n{out}\nstderr:\n{err}"
     assert "Traceback" not in err and "Traceback" not in out
     assert "interrupted" in out and "not run: bce seed" in out
 

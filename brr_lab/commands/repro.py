@@ -5,11 +5,12 @@ import argparse
 import sys
 import time
 
+from brr_lab.commands import INTERRUPTED_EXIT
+
 # The keys every row is documented to carry, first; the rest follow.
 _KEYS = ("scenario", "seed", "auroc", "auprc", "pred_pos_rate", "recall", "diagnosis", "escape_epoch",
          "n_val_recordings", "n_val_seizures", "n_val_windows", "auroc_ci", "auprc_ci",
          "pred_pos_rate_ci")
-INTERRUPTED_EXIT = 130
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

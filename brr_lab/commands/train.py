@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-INTERRUPTED_EXIT = 130
+from brr_lab.commands import INTERRUPTED_EXIT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

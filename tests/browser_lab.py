@@ -1,0 +1,158 @@
+"""A JupyterLab server and headless Debian chromium for browser tests (no browser is downloaded).
+
+``lab_server(notebooks, tmp_path_factory)`` serves temporary copies of notebooks (so the
+committed, output-free ones are never rewritten) on 127.0.0.1 with a token and a free
+port; ``open_and_run_all(page, base, token, name)`` opens one, runs every cell and fails on
+a cell error. Without chromium a test skips, except when ``CI`` is set, where a missing
+browser is a failure.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking"]
+SERVER_START_S = 90
+RUN_ALL_S = 180
+
+
+def skip_or_fail(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}. CI is set, so the browser test must run: this is a failure.")
+    pytest.skip(reason)
+
+
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        skip_or_fail("Debian's chromium is not installed (apt-get install chromium); "
+                      "the browser test never downloads a browser")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+def _jupyter_config(config_dir: Path) -> None:
+    """Lab settings for a quiet, deterministic page: no news pop-up, no autosave,
+    and every cell rendered (no windowing), so the panel is in the DOM wherever it is."""
+    _write_json(config_dir / "labconfig" / "page_config.json",
+                {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    settings = config_dir / "lab" / "user-settings" / "@jupyterlab"
+    _write_json(settings / "docmanager-extension" / "plugin.jupyterlab-settings",
+                {"autosave": False})
+    _write_json(settings / "notebook-extension" / "tracker.jupyterlab-settings",
+                {"windowingMode": "none"})
+
+
+@contextlib.contextmanager
+def lab_server(notebooks: list[Path], tmp_path_factory):
+    """A running JupyterLab serving temporary copies of ``notebooks``: (base_url, token)."""
+    chromium()
+    root = tmp_path_factory.mktemp("lab_root")
+    for notebook in notebooks:
+        shutil.copy(notebook, root / notebook.name)
+    config_dir = tmp_path_factory.mktemp("jupyter_config")
+    _jupyter_config(config_dir)
+    port, token = _free_port(), secrets.token_hex(16)
+    # Temporary Jupyter and IPython folders: a user's own kernelspecs, extensions or
+    # startup files cannot change what the test runs. The kernel is the venv's python
+    # (the kernelspec says "python", which jupyter_client maps to the server's interpreter).
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH"}
+    env.update(JUPYTER_CONFIG_DIR=str(config_dir),
+               JUPYTER_DATA_DIR=str(tmp_path_factory.mktemp("jupyter_data")),
+               JUPYTER_RUNTIME_DIR=str(tmp_path_factory.mktemp("jupyter_runtime")),
+               IPYTHONDIR=str(tmp_path_factory.mktemp("ipython")))
+    log_path = root.parent / "jupyterlab.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+         "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None"],
+        stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"jupyter lab did not answer within {SERVER_START_S} s:\n"
+                                f"{log_path.read_text()[-3000:]}")
+                time.sleep(0.5)
+        yield base, token
+    finally:
+        # SIGTERM lets the server shut its kernels down; kill only if it hangs.
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+# JavaScript run in the page. JupyterLab exposes itself as window.jupyterapp
+# (--LabApp.expose_app_in_browser).
+KERNEL_IDLE = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle';
+}"""
+ALL_CELLS_DONE = """() => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const code = nb.widgets.filter(c => c.model.type === 'code');
+  const errored = code.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
+  return errored || (k.status === 'idle' && code.every(c => c.model.executionCount !== null));
+}"""
+CELL_ERRORS = """() => window.jupyterapp.shell.currentWidget.content.widgets
+  .filter(c => c.model.type === 'code')
+  .flatMap(c => c.model.outputs.toJSON())
+  .filter(o => o.output_type === 'error')
+  .map(o => o.ename + ': ' + o.evalue)"""
+
+
+def launch(pw):
+    """Debian's chromium, headless, through Playwright."""
+    return pw.chromium.launch(executable_path=chromium(), headless=True, args=CHROMIUM_ARGS)
+
+
+def open_and_run_all(page, base: str, token: str, name: str) -> None:
+    """Open notebook ``name`` in the served lab, run all cells, fail on any cell error."""
+    page.goto(f"{base}/lab/tree/{name}?token={token}")
+    page.wait_for_function(KERNEL_IDLE, timeout=120_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_timeout(500)  # let the first cell enter the queue
+    page.wait_for_function(ALL_CELLS_DONE, timeout=RUN_ALL_S * 1000)
+    errors = page.evaluate(CELL_ERRORS)
+    assert not errors, f"cells raised: {errors}"
