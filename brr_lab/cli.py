@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "brr_lab.commands.sweep",
     "brr_lab.commands.train",
     "brr_lab.commands.score",
+    "brr_lab.commands.grade",
+    "brr_lab.commands.app",
 )
 
 

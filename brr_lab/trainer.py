@@ -1,7 +1,7 @@
 """A small, model-agnostic trainer for binary detectors, with the diagnostics attached.
 
 It trains any ``model(x) -> logits of shape (batch,)`` with any
-``loss_fn(logits, targets) -> scalar``, under one config: :class:`brr_lab.config.TrainConfig`
+``loss_fn(logits, targets) -> scalar``, under one config: :class:`brr_lab.configs.TrainConfig`
 (the schema ``brr-lab train`` and ``brr-lab audit`` read from YAML). What it adds to a
 plain loop:
 
@@ -35,7 +35,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from brr_lab._validation import check_real, invalid
-from brr_lab.config import TrainConfig
+from brr_lab.configs import TrainConfig
 from brr_lab.diagnosis import Diagnosis
 from brr_lab.losses import BinaryFocalLoss
 from brr_lab.monitor import MonitorCallback
@@ -160,7 +160,7 @@ class Trainer:
             Its initial weights are the caller's (call :func:`seed_everything` first).
         loss_fn: ``loss_fn(logits, targets)``; BinaryFocalLoss and BCEWithLogitsLoss are
             read for the weighting summary, others are reported as not inspected.
-        config: a :class:`~brr_lab.config.TrainConfig` (or a dict of it). The trainer reads
+        config: a :class:`~brr_lab.configs.TrainConfig` (or a dict of it). The trainer reads
             its ``trainer`` section, ``eval.threshold`` and ``sampler``; the loss and the
             data are the caller's (:meth:`from_config` builds them from the file).
         callbacks: :class:`Callback` instances, after the diagnostics monitor.
@@ -185,7 +185,7 @@ class Trainer:
         elif isinstance(config, dict):
             config = TrainConfig.model_validate(config)
         elif not isinstance(config, TrainConfig):
-            raise invalid("config", _WHERE, "a brr_lab.config.TrainConfig, a dict of one, or None",
+            raise invalid("config", _WHERE, "a brr_lab.configs.TrainConfig, a dict of one, or None",
                           type(config).__name__)
         if overrides:
             config = _with_overrides(config, overrides)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from brr_lab import weighting
-from brr_lab.audit import DEFAULT_PREVALENCE, audit_paths
+from brr_lab.configs.audit import DEFAULT_PREVALENCE, audit_paths
 from brr_lab.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "configs" / "examples"

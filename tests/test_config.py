@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from brr_lab.config import (ConfigError, TrainConfig, effective_fraction, load_config,
+from brr_lab.configs import (ConfigError, TrainConfig, effective_fraction, load_config,
                             parse_config, resolve_pos_weight)
-from brr_lab.legacy_config import DEFAULTS, KEY_MAP, LEGACY_KEYS, map_legacy
+from brr_lab.configs.legacy import DEFAULTS, KEY_MAP, LEGACY_KEYS, map_legacy
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "configs" / "examples"
 

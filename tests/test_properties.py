@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from brr_lab._validation import BrrLabError
-from brr_lab.config import load_config
+from brr_lab.configs import load_config
 from brr_lab.eeg.annotations import parse_annotation_file, seizure_intervals
 from brr_lab.losses import binary_focal_loss
 

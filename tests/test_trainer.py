@@ -8,7 +8,7 @@ from brr_lab.losses import BinaryFocalLoss
 from brr_lab.metrics import UndefinedMetricWarning
 from brr_lab.models import EEGWindowCNN
 from brr_lab.policy import StackedWeightingError
-from brr_lab.config import TrainConfig
+from brr_lab.configs import TrainConfig
 from brr_lab.eeg import SingleClassLabelsError
 from brr_lab.monitor import TrainingMonitor
 from brr_lab.trainer import Callback, Trainer, load_checkpoint, seed_everything

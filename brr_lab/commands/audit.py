@@ -30,66 +30,12 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from brr_lab import strict_json
-    from brr_lab.audit import DEFAULT_PREVALENCE, audit_paths
+    from brr_lab.configs.audit import DEFAULT_PREVALENCE, audit_paths
 
     prevalence = DEFAULT_PREVALENCE if args.prevalence is None else args.prevalence
     result = audit_paths(args.paths, prevalence)
     if args.json:
         print(strict_json.dumps(result.as_dict(), indent=2))
     else:
-        print(format_text(result))
+        print(result.to_text())
     return result.exit_code
-
-
-def format_text(result) -> str:
-    """The human-readable report: header, one block per config, drift table, findings."""
-    from brr_lab.audit import format_value as _v, is_default_prevalence
-
-    pi = result.prevalence
-    source = ("default: 1/13, TUSZ-like; set --prevalence" if is_default_prevalence(pi)
-              else "from --prevalence")
-    lines = [f"prevalence {pi:.4g} ({source}): {(1 - pi) / pi:.3g} negatives per positive",
-             f"{len(result.configs)} config(s) audited", ""]
-    for c in result.configs:
-        lines.append(f"{c.file}  [{c.layout}]")
-        s = c.settings
-        loss = f"loss {s['loss.kind']}"
-        if s["loss.kind"] == "focal":
-            loss += f" alpha={_v(s['loss.alpha'])} gamma={_v(s['loss.gamma'])}"
-        loss += f" pos_weight={_v(s['loss.pos_weight'])}"
-        if c.pos_weight_value is not None and s["loss.pos_weight"] in ("auto", "sqrt"):
-            loss += f" (= {c.pos_weight_value:.4g})"
-        sampler = ("sampler off" if not s["sampler.balanced"] else
-                   f"sampler balanced target_fraction={_v(s['sampler.target_fraction'])}"
-                   f" (= {c.sampler_fraction:.3g} positives per batch)")
-        lines.append(f"  {loss}; {sampler}")
-        lines.append(f"  mechanisms: {', '.join(c.mechanisms) or 'none'}"
-                     f"{' (STACKED)' if c.stacked else ''}; effective ratio "
-                     f"{c.effective_ratio:.4g}:1; q* = {c.q_star:.3g}; p* = {c.p_star:.3g}")
-        lines += [f"  note: {n}" for n in c.notes]
-    if result.configs:
-        lines.append("")
-    if result.drift:
-        lines.append("drift (loss and sampling settings that differ between files):")
-        for row in result.drift:
-            head = (f"majority {_v(row.majority)} ({len(row.values[_v(row.majority)])} of "
-                    f"{sum(len(f) for f in row.values.values())})" if row.has_majority
-                    else "no majority")
-            lines.append(f"  {row.key}: {head}")
-            for value, files in row.values.items():
-                if row.has_majority and value == _v(row.majority):
-                    continue
-                lines.append(f"    {value}: {', '.join(files)}")
-        lines.append("")
-    elif len(result.configs) > 1:
-        lines += ["drift: none (loss and sampling settings agree across files)", ""]
-    if result.findings:
-        lines.append(f"findings ({len(result.findings)}):")
-        for f in result.findings:
-            where = f"{f.file}:{f.line}" if f.line else f.file
-            key = f" {f.key}:" if f.key else ""
-            lines.append(f"  {f.severity.upper():8s}{where}:{key} {f.message}")
-    else:
-        lines.append("findings: none")
-    return "\n".join(lines)
-

@@ -23,7 +23,7 @@ import pytest
 
 from brr_lab._validation import BrrLabError
 from brr_lab.cli import main
-from brr_lab.config import ConfigError, load_config
+from brr_lab.configs import ConfigError, load_config
 
 CASES = Path(__file__).resolve().parent / "cases"
 REPO = Path(__file__).resolve().parents[2]
@@ -78,7 +78,7 @@ def test_accepted_config_says_what_it_accepted(path):
 def test_bombs_are_refused_within_2_s_and_200_mb(name):
     code = textwrap.dedent(f"""
         import resource, sys, time
-        from brr_lab.config import ConfigError, load_config
+        from brr_lab.configs import ConfigError, load_config
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
         try:
@@ -146,7 +146,7 @@ def test_same_file_by_two_paths_is_audited_once(tmp_path, capsys):
 
 def test_swapped_filter_edges_in_a_config_are_a_finding(tmp_path):
     """Case 4, config side."""
-    from brr_lab.audit import audit_paths
+    from brr_lab.configs.audit import audit_paths
 
     path = tmp_path / "c.yaml"
     path.write_text("data:\n  l_freq: 40\n  h_freq: 1\n")
