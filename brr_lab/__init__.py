@@ -4,3 +4,5 @@ Sub-modules are imported on use (``from brr_lab import weighting``) so that the
 command line and the notebooks load only what they need.
 """
 __version__ = "0.1.0"
+
+__all__ = ["__version__"]

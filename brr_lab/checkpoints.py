@@ -24,7 +24,8 @@ import torch
 
 from brr_lab._validation import BrrLabError
 
-__all__ = ["CheckpointError", "atomic_save", "load", "temp_path", "remove_stale_temps"]
+__all__ = ["CheckpointError", "atomic_save", "load", "temp_path", "remove_stale_temps",
+           "trainer_state", "save_epoch", "resume"]
 
 
 class CheckpointError(BrrLabError):
@@ -136,3 +137,48 @@ def load(path: Path | str, map_location: Any = "cpu") -> dict:
     if not isinstance(state, dict):
         raise CheckpointError(path, f"a checkpoint must hold a dict. Got a {type(state).__name__}.")
     return state
+
+
+# ---------------------------------------------------------------------- a trainer's files
+def trainer_state(trainer, record: dict) -> dict:
+    """What ``last.pt``/``best.pt`` hold: weights, optimiser, scaler, history, config."""
+    return {
+        "model": trainer.model.state_dict(),
+        "optimizer": trainer.optimizer.state_dict(),
+        "scaler": trainer.scaler.state_dict(),
+        "epoch": record["epoch"],
+        "history": [dict(r) for r in trainer.history],
+        "best_auroc": trainer.best_auroc,
+        "config": trainer.config.model_dump(),
+    }
+
+
+def save_epoch(trainer, record: dict, folder: Path, improved: bool) -> None:
+    """``last.pt`` after every completed epoch; ``best.pt`` too when the held-out AUROC improved."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = trainer_state(trainer, record)
+    atomic_save(state, folder / "last.pt")
+    if improved:
+        atomic_save(state, folder / "best.pt")
+
+
+def resume(trainer, resume: bool | str | os.PathLike) -> int:
+    """Load ``resume`` (True: ``<checkpoint_dir>/last.pt``) into ``trainer``; return its epoch."""
+    from brr_lab._validation import invalid
+
+    if resume is True:
+        if not trainer.settings.checkpoint_dir:
+            raise invalid("resume", "Trainer.fit", "a checkpoint path, or True with "
+                          "config.checkpoint_dir set", resume)
+        resume = Path(trainer.settings.checkpoint_dir) / "last.pt"
+    path = Path(resume)
+    if not path.is_file():
+        raise invalid("resume", "Trainer.fit", "an existing checkpoint file", str(path))
+    state = load(path, map_location=trainer.device)
+    trainer.model.load_state_dict(state["model"])
+    trainer.optimizer.load_state_dict(state["optimizer"])
+    trainer.scaler.load_state_dict(state["scaler"])
+    trainer.history = list(state["history"])
+    trainer.best_auroc = state["best_auroc"]
+    trainer.log(f"[brr-lab] resumed from {path} after epoch {state['epoch']}")
+    return int(state["epoch"])

@@ -90,6 +90,27 @@ class WeightingSetup:
         return "\n".join(lines)
 
 
+def _warnings(alpha: float | None, prevalence: float | None, mechanisms: list,
+              eff: float, qs: float) -> list[str]:
+    """A down-weighting alpha; a correction far short of, or far past, the imbalance."""
+    warnings = []
+    if alpha is not None and alpha < 0.5 - NEUTRAL_TOLERANCE:
+        warnings.append(f"alpha={alpha:g} < 0.5 down-weights each positive "
+                        f"(a positive weighs {alpha / (1 - alpha):.3g}x a negative)")
+    if prevalence is not None:
+        imbalance = (1 - prevalence) / prevalence
+        corrected = any(m.active for m in mechanisms)
+        if corrected and 0 < eff < imbalance / OVER_CORRECTION_FACTOR:
+            warnings.append(f"partial correction: the effective {eff:.3g}:1 is "
+                            f"{imbalance / eff:.3g}x less than the data's {imbalance:.3g}:1 "
+                            f"imbalance (q* = {qs:.3g})")
+        if eff > OVER_CORRECTION_FACTOR * imbalance:
+            warnings.append(f"over-correction: the effective {eff:.3g}:1 exceeds the data's "
+                            f"{imbalance:.3g}:1 imbalance; q* = {qs:.3g}, so windows far less "
+                            "likely than even to be seizures are called positive at 0.5")
+    return warnings
+
+
 def resolve_weighting(*, alpha: float | None = None, gamma: float = 2.0,
                       pos_weight: float | None = None, sampler_fraction: float | None = None,
                       prevalence: float | None = None, allow_stacked: bool = False) -> WeightingSetup:
@@ -144,21 +165,7 @@ def resolve_weighting(*, alpha: float | None = None, gamma: float = 2.0,
     eff = float(weighting.effective_ratio(pi_for_engine, alpha, pos_weight, sampler_fraction))
     qs = float(weighting.q_star(pi_for_engine, alpha, pos_weight, sampler_fraction))
 
-    warnings = []
-    if alpha is not None and alpha < 0.5 - NEUTRAL_TOLERANCE:
-        warnings.append(f"alpha={alpha:g} < 0.5 down-weights each positive "
-                        f"(a positive weighs {alpha / (1 - alpha):.3g}x a negative)")
-    if prevalence is not None:
-        imbalance = (1 - prevalence) / prevalence
-        corrected = any(m.active for m in mechanisms)
-        if corrected and 0 < eff < imbalance / OVER_CORRECTION_FACTOR:
-            warnings.append(f"partial correction: the effective {eff:.3g}:1 is "
-                            f"{imbalance / eff:.3g}x less than the data's {imbalance:.3g}:1 "
-                            f"imbalance (q* = {qs:.3g})")
-        if eff > OVER_CORRECTION_FACTOR * imbalance:
-            warnings.append(f"over-correction: the effective {eff:.3g}:1 exceeds the data's "
-                            f"{imbalance:.3g}:1 imbalance; q* = {qs:.3g}, so windows far less "
-                            "likely than even to be seizures are called positive at 0.5")
+    warnings = _warnings(alpha, prevalence, mechanisms, eff, qs)
 
     setup = WeightingSetup(alpha=alpha, gamma=gamma, pos_weight=pos_weight,
                            sampler_fraction=sampler_fraction, prevalence=prevalence,

@@ -24,136 +24,40 @@ from __future__ import annotations
 
 import math
 import os
-import random
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from pydantic import ValidationError
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from brr_lab import checkpoints
 from brr_lab._validation import check_real, invalid
+from brr_lab.callbacks import Callback
 from brr_lab.configs import TrainConfig
 from brr_lab.diagnosis import Diagnosis
 from brr_lab.losses import BinaryFocalLoss
 from brr_lab.monitor import MonitorCallback
 from brr_lab.policy import WeightingSetup, resolve_weighting
 from brr_lab.sampler import BalancedBatchSampler, shuffled_batches
+from brr_lab.start_report import interrupt_state, loss_weighting, start_lines
+from brr_lab.training_inputs import (
+    as_xy, place_data, resolve_device, seed_everything, with_overrides,
+)
 
 __all__ = ["TrainConfig", "Trainer", "Callback", "seed_everything", "resolve_device",
            "load_checkpoint", "loss_weighting"]
 
 _WHERE = "Trainer"
-# Keyword overrides that are not fields of TrainConfig.trainer.
-_SHORTCUTS = ("threshold", "sampler_fraction")
-
-
-def _with_overrides(config: TrainConfig, overrides: dict) -> TrainConfig:
-    """``config`` with ``Trainer(..., epochs=3, threshold=0.4, sampler_fraction=0.5)`` applied."""
-    known = set(type(config.trainer).model_fields) | set(_SHORTCUTS)
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise invalid("overrides", _WHERE, f"keywords among {sorted(known)}", unknown)
-    data = config.model_dump()
-    for key, value in overrides.items():
-        if key == "threshold":
-            data["eval"]["threshold"] = value
-        elif key == "sampler_fraction":
-            if value is None:
-                data["sampler"]["balanced"] = False
-            else:
-                data["sampler"].update(balanced=True, target_fraction=value)
-        else:
-            data["trainer"][key] = value
-    try:
-        return TrainConfig.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        section, field = (list(first["loc"]) + [None, None])[:2]
-        name = {"threshold": "threshold", "target_fraction": "sampler_fraction"}.get(field, field)
-        model = type(getattr(config, section)) if section in type(config).model_fields else None
-        info = model.model_fields.get(field) if model is not None else None
-        allowed = info.description if info is not None and info.description else first["msg"]
-        raise invalid(str(name), _WHERE, allowed, overrides.get(name, first.get("input"))) from None
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; other names are checked and returned."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if not isinstance(device, str) or not (device in ("cpu", "mps") or device.startswith("cuda")):
-        raise invalid("device", _WHERE, "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", device)
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise invalid("device", _WHERE, "'auto' or 'cpu' on a machine without CUDA", device)
-    if device == "mps" and not torch.backends.mps.is_available():
-        raise invalid("device", _WHERE, "'auto' or 'cpu' on a machine without MPS", device)
-    return torch.device(device)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (model initialisation draws from torch's global RNG)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-class Callback:
-    """Hooks into the loop. Set ``trainer.stop_training = True`` to stop after this epoch.
-
-    ``on_batch_forward`` runs after the loss and before ``backward`` (register tensor
-    hooks on ``logits`` there); ``on_epoch_end`` may add keys to ``record`` before it
-    enters the history and the checkpoint.
-    """
-
-    def on_fit_start(self, trainer: "Trainer") -> None: ...
-    def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None: ...
-    def on_batch_forward(self, trainer: "Trainer", step: int, logits: Tensor, targets: Tensor,
-                         loss: Tensor) -> None: ...
-    def on_batch_end(self, trainer: "Trainer", step: int, loss: Tensor) -> None: ...
-    def on_epoch_end(self, trainer: "Trainer", record: dict) -> None: ...
-    def on_fit_end(self, trainer: "Trainer") -> None: ...
-
-
-def _as_xy(data, name: str) -> tuple[Tensor, Tensor]:
-    """Accept ``(X, y)`` or anything with ``.X`` and ``.y`` (a ``WindowSet``)."""
-    if hasattr(data, "X") and hasattr(data, "y"):
-        x, y = data.X, data.y
-    elif isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = data
-    else:
-        raise invalid(name, "Trainer.fit", "(X, y) tensors or an object with .X and .y",
-                      type(data).__name__)
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
-    if len(x) != len(y) or y.dim() != 1:
-        raise invalid(name, "Trainer.fit", "X with one row per label and 1-D labels y",
-                      f"X of shape {tuple(x.shape)} and y of shape {tuple(y.shape)}")
-    if len(y) == 0:
-        raise invalid(name, "Trainer.fit", "at least one example", "none")
-    if not bool(((y == 0) | (y == 1)).all()):
-        raise invalid(name, "Trainer.fit", "0/1 labels", sorted(set(y.tolist()))[:5])
-    return x.float(), y.float()
-
-
-def loss_weighting(loss_fn) -> dict | None:
-    """alpha, gamma and pos_weight of a known loss (BinaryFocalLoss, BCEWithLogitsLoss)."""
-    def scalar(w):
-        if w is None:
-            return None
-        if w.numel() != 1:
-            raise invalid("loss_fn.pos_weight", "Trainer", "a single value (per-class "
-                          "pos_weight tensors are not summarised)", f"shape {tuple(w.shape)}")
-        return float(w)
-    if isinstance(loss_fn, BinaryFocalLoss):
-        return {"alpha": loss_fn.alpha, "gamma": loss_fn.gamma, "pos_weight": scalar(loss_fn.pos_weight)}
-    if isinstance(loss_fn, nn.BCEWithLogitsLoss):
-        return {"alpha": None, "gamma": 0.0, "pos_weight": scalar(loss_fn.pos_weight)}
-    return None
 
 
 class Trainer:
     """Train ``model`` with ``loss_fn``; see the module docstring.
+
+    Length: one job, the training loop and its state (optimiser, scaler, sampler,
+    history, interrupt bookkeeping), which every hook reads through ``self``; the checks,
+    messages and files around it live in :mod:`brr_lab.training_inputs`,
+    :mod:`brr_lab.start_report` and :mod:`brr_lab.checkpoints`.
 
     Args:
         model: any ``nn.Module`` mapping ``(batch, ...)`` inputs to ``(batch,)`` logits.
@@ -188,7 +92,7 @@ class Trainer:
             raise invalid("config", _WHERE, "a brr_lab.configs.TrainConfig, a dict of one, or None",
                           type(config).__name__)
         if overrides:
-            config = _with_overrides(config, overrides)
+            config = with_overrides(config, overrides)
         self.config = config
         self.settings = config.trainer
         self.threshold = config.eval.threshold
@@ -214,6 +118,8 @@ class Trainer:
         self.best_auroc = -math.inf
         self.stop_training = False
         self.interrupted = False
+        self.in_epoch: int | None = None            # set while an epoch is under way
+        self.last_trained_epoch: int | None = None  # the last epoch the model holds in full
         self.optimizer = None
         self.scaler = None
 
@@ -241,19 +147,6 @@ class Trainer:
             for line in text.splitlines():
                 tqdm.write(line) if self._log is print else self._log(line)
 
-    def _prepare_data(self, x: Tensor, y: Tensor, extra_bytes: int) -> tuple[Tensor, Tensor]:
-        """Keep CPU data where it is; on CUDA move it once when it fits (else per batch)."""
-        if self.device.type != "cuda":
-            return x, y
-        mode = self.settings.data_on_device
-        fits = True
-        if mode == "auto":
-            free, _ = torch.cuda.mem_get_info(self.device)
-            fits = x.element_size() * x.nelement() + extra_bytes < 0.5 * free
-        if mode == "always" or (mode == "auto" and fits):
-            return x.to(self.device), y.to(self.device)
-        return x.pin_memory(), y.pin_memory()
-
     def _check_labels(self, y_train: Tensor) -> None:
         n_pos = int(y_train.sum())
         if 0 < n_pos < len(y_train) or self.allow_single_class:
@@ -263,50 +156,19 @@ class Trainer:
                      "to train anyway, only to show what a pipeline without this guard reports)")
 
     def _start_block(self, y_train: Tensor, y_val: Tensor | None) -> None:
+        """Build the sampler, resolve the weighting (stacking refused unless allowed), say so."""
         cfg = self.settings
-        n_pos = int(y_train.sum())
-        n = len(y_train)
-        prevalence = n_pos / n
-        weights = loss_weighting(self.loss_fn)
+        prevalence = int(y_train.sum()) / len(y_train)
         fraction = self.config.sampler_fraction(prevalence) if 0 < prevalence < 1 else None
         if fraction is not None:
             self.sampler = BalancedBatchSampler(y_train, batch_size=cfg.batch_size,
                                                 pos_fraction=fraction, seed=cfg.seed)
-        fraction = self.sampler.batch_fraction if self.sampler else None
+        weights = loss_weighting(self.loss_fn)
         if weights is not None and 0 < prevalence < 1:
-            self.setup = resolve_weighting(**weights, sampler_fraction=fraction,
-                                           prevalence=prevalence, allow_stacked=self.allow_stacked)
-        amp = {None: "off", torch.bfloat16: "bfloat16", torch.float16: "float16"}[self.amp_dtype]
-        lines = [f"[brr-lab] {type(self.model).__name__} on {self.device} (mixed precision {amp}), "
-                 f"{cfg.epochs} epochs, batch {cfg.batch_size}, Adam lr {cfg.lr:g}, seed {cfg.seed}",
-                 f"[brr-lab] train: {n} windows, {n_pos} positive (prevalence {prevalence:.4f}, "
-                 f"{n - n_pos}:{n_pos} = {(n - n_pos) / max(n_pos, 1):.3g}:1)"]
-        if y_val is not None:
-            vp = int(y_val.sum())
-            lines.append(f"[brr-lab] held out: {len(y_val)} windows, {vp} positive "
-                         f"(prevalence {vp / len(y_val):.4f})")
-        if self.setup is not None:
-            lines.append(f"[brr-lab] loss: {self.loss_fn!r}")
-            lines += ["[brr-lab] " + line for line in self.setup.summary().splitlines()]
-        elif weights is None:
-            lines.append(f"[brr-lab] loss: {type(self.loss_fn).__name__} (custom: class weighting "
-                         "not inspected; the sampler below still counts)")
-        else:
-            lines.append("[brr-lab] weighting not resolved: the training labels hold one class "
-                         "(allow_single_class=True)")
-        if self.sampler is not None:
-            lines.append("[brr-lab] " + self.sampler.report().describe())
-        else:
-            lines.append(f"[brr-lab] batches: plain shuffling, expected {prevalence:.1%} positive "
-                         "per batch (the dataset prevalence)")
-        if self.eval_logit_shift:
-            # z + shift >= logit(t)  <=>  sigmoid(z) >= sigmoid(logit(t) - shift)
-            cut = math.log(self.threshold / (1 - self.threshold)) - self.eval_logit_shift
-            q = 1 / (1 + math.exp(-cut))
-            lines.append(f"[brr-lab] evaluation adds {self.eval_logit_shift:+.4g} to the logits "
-                         f"(logit adjustment): threshold {self.threshold:g} on the adjusted output "
-                         f"= {q:.3g} on the raw one")
-        self.log("\n".join(lines))
+            self.setup = resolve_weighting(
+                **weights, sampler_fraction=self.sampler.batch_fraction if self.sampler else None,
+                prevalence=prevalence, allow_stacked=self.allow_stacked)
+        self.log("\n".join("[brr-lab] " + line for line in start_lines(self, y_train, y_val)))
 
     # ------------------------------------------------------------------ loop
     def fit(self, train, val=None, *, resume: bool | str | os.PathLike = False) -> list[dict]:
@@ -318,44 +180,21 @@ class Trainer:
         the last checkpoint (written at the end of each completed epoch), sets
         ``self.interrupted`` and returns.
         """
-        cfg = self.settings
-        x_train, y_train = _as_xy(train, "train")
-        self._check_labels(y_train)
-        x_val = y_val = None
-        if val is not None:
-            x_val, y_val = _as_xy(val, "val")
-        self.model.to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr,
-                                          weight_decay=cfg.weight_decay)
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
-        if hasattr(self.loss_fn, "to"):
-            self.loss_fn.to(self.device)
-        start_epoch = 1
-        self.history, self.step_history, self.best_auroc = [], [], -math.inf
-        if resume:
-            start_epoch = self._load(resume) + 1
-        self._start_block(y_train, y_val)
-        extra = 0 if x_val is None else x_val.element_size() * x_val.nelement()
-        x_train, y_train = self._prepare_data(x_train, y_train, extra)
-        self.val_data = None if x_val is None else self._prepare_data(x_val, y_val, 0)
-        if self.device.type == "cuda":
-            where = ("kept on the GPU" if x_train.is_cuda else
-                     "in pinned CPU memory, moved per batch (it does not fit)")
-            self.log(f"[brr-lab] training data {where}")
+        x_train, y_train, start_epoch = self._begin(train, val, resume)
         for cb in self.callbacks:
             cb.on_fit_start(self)
 
         self.stop_training = False
         self.interrupted = False
-        self._in_epoch = None
-        self._last_trained_epoch = start_epoch - 1 if self.history or start_epoch > 1 else None
-        bar = tqdm(range(start_epoch, cfg.epochs + 1), desc="train", unit="epoch",
+        self.in_epoch = None
+        self.last_trained_epoch = start_epoch - 1 if self.history or start_epoch > 1 else None
+        bar = tqdm(range(start_epoch, self.settings.epochs + 1), desc="train", unit="epoch",
                    disable=not self.progress, leave=False)
         try:
             for epoch in bar:
-                self._in_epoch = epoch
+                self.in_epoch = epoch
                 record = self._train_epoch(epoch, x_train, y_train)
-                self._in_epoch = None   # the model now holds the whole epoch
+                self.in_epoch = None   # the model now holds the whole epoch
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, record)
                 self.history.append(record)
@@ -367,7 +206,7 @@ class Trainer:
                     break
         except KeyboardInterrupt:
             self.interrupted = True
-            self.log("[brr-lab] interrupted: " + self._interrupt_state())
+            self.log("[brr-lab] interrupted: " + interrupt_state(self))
         finally:
             bar.close()
         if self.history and self.diagnosis is not None:
@@ -376,20 +215,30 @@ class Trainer:
             cb.on_fit_end(self)
         return self.history
 
-    def _interrupt_state(self) -> str:
-        """What the history, the checkpoint and the model in memory hold after an interrupt."""
-        done = self.history[-1]["epoch"] if self.history else None
-        text = f"kept the history of {len(self.history)} completed epoch(s)"
-        if self.settings.checkpoint_dir and self.history:
-            text += f"; {Path(self.settings.checkpoint_dir) / 'last.pt'} holds epoch {done}"
-        if self._in_epoch is not None:
-            return text + f". The model in memory holds part of epoch {self._in_epoch}."
-        if self._last_trained_epoch is None:
-            return text + ". The model in memory holds its initial weights."
-        if self._last_trained_epoch != done:
-            return text + (f". The model in memory holds all of epoch {self._last_trained_epoch}, "
-                           "whose diagnostics and checkpoint were not completed.")
-        return text + f". The model in memory holds epoch {done}."
+    def _begin(self, train, val, resume) -> tuple[Tensor, Tensor, int]:
+        """Check the data, build the optimiser, resume, say what trains, place the data."""
+        cfg = self.settings
+        x_train, y_train = as_xy(train, "train")
+        self._check_labels(y_train)
+        x_val, y_val = as_xy(val, "val") if val is not None else (None, None)
+        self.model.to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr,
+                                          weight_decay=cfg.weight_decay)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        if hasattr(self.loss_fn, "to"):
+            self.loss_fn.to(self.device)
+        self.history, self.step_history, self.best_auroc = [], [], -math.inf
+        start_epoch = checkpoints.resume(self, resume) + 1 if resume else 1
+        self._start_block(y_train, y_val)
+        extra = 0 if x_val is None else x_val.element_size() * x_val.nelement()
+        x_train, y_train = place_data(x_train, y_train, self.device, cfg.data_on_device, extra)
+        self.val_data = None if x_val is None else place_data(
+            x_val, y_val, self.device, cfg.data_on_device, 0)
+        if self.device.type == "cuda":
+            where = ("kept on the GPU" if x_train.is_cuda else
+                     "in pinned CPU memory, moved per batch (it does not fit)")
+            self.log(f"[brr-lab] training data {where}")
+        return x_train, y_train, start_epoch
 
     def _epoch_batches(self, epoch: int, n: int, device: torch.device) -> Tensor | tuple[Tensor, ...]:
         """One epoch's batches of indices, drawn on the CPU from (seed, epoch), moved once."""
@@ -431,7 +280,7 @@ class Trainer:
                 cb.on_batch_end(self, step, loss.detach())
             if cfg.log_every_n_steps and step % cfg.log_every_n_steps == 0:
                 self.step_history.append({"epoch": epoch, "step": step, "loss": float(loss.detach())})
-        self._last_trained_epoch = epoch
+        self.last_trained_epoch = epoch
         return {"epoch": epoch, "train_loss": float(loss_sum) / n_seen,
                 "seconds": time.perf_counter() - t0}
 
@@ -449,61 +298,15 @@ class Trainer:
         return torch.cat(out).cpu()
 
     # ------------------------------------------------------------------ checkpoints
-    def _state(self, record: dict) -> dict:
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict(),
-            "epoch": record["epoch"],
-            "history": [dict(r) for r in self.history],
-            "best_auroc": self.best_auroc,
-            "config": self.config.model_dump(),
-        }
-
     def _checkpoint(self, record: dict) -> None:
         auroc = record.get("val_auroc", math.nan)
         improved = not math.isnan(auroc) and auroc > self.best_auroc
         if improved:
             self.best_auroc = auroc
-        if not self.settings.checkpoint_dir:
-            return
-        folder = Path(self.settings.checkpoint_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        state = self._state(record)
-        _atomic_save(state, folder / "last.pt")
-        if improved:
-            _atomic_save(state, folder / "best.pt")
-
-    def _load(self, resume) -> int:
-        if resume is True:
-            if not self.settings.checkpoint_dir:
-                raise invalid("resume", "Trainer.fit", "a checkpoint path, or True with "
-                              "config.checkpoint_dir set", resume)
-            resume = Path(self.settings.checkpoint_dir) / "last.pt"
-        path = Path(resume)
-        if not path.is_file():
-            raise invalid("resume", "Trainer.fit", "an existing checkpoint file", str(path))
-        from brr_lab import checkpoints  # names the file when it is truncated or corrupt
-
-        state = checkpoints.load(path, map_location=self.device)
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scaler.load_state_dict(state["scaler"])
-        self.history = list(state["history"])
-        self.best_auroc = state["best_auroc"]
-        self.log(f"[brr-lab] resumed from {path} after epoch {state['epoch']}")
-        return int(state["epoch"])
-
-
-def _atomic_save(obj, path: Path) -> None:
-    """Write to a temporary file in the same folder, then rename: never a half-written file."""
-    from brr_lab import checkpoints
-
-    checkpoints.atomic_save(obj, path)
+        if self.settings.checkpoint_dir:
+            checkpoints.save_epoch(self, record, Path(self.settings.checkpoint_dir), improved)
 
 
 def load_checkpoint(path, map_location="cpu") -> dict:
     """Load a trainer checkpoint safely (``weights_only=True``); errors name the file."""
-    from brr_lab import checkpoints
-
     return checkpoints.load(path, map_location=map_location)

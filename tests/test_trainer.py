@@ -280,3 +280,31 @@ def test_fit_again_starts_a_fresh_history():
     trainer = _trainer(epochs=2)
     trainer.fit(train, val)
     assert [r["epoch"] for r in trainer.fit(train, val)] == [1, 2]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (no GPU on CI machines)")
+@pytest.mark.parametrize("diagnostics", [False, True])
+def test_training_steps_never_synchronise_the_gpu(diagnostics):
+    """Every step of an epoch runs under set_sync_debug_mode("error"): no host sync in the
+    hot path (the loss's value checks run on CPU tensors only). The epoch's one sync, the
+    loss total, comes after the last step, where the mode is switched off again."""
+    (x, y), _ = _data()
+    n_steps = math.ceil(len(y) / 64)
+
+    class SyncGuard(Callback):
+        def on_epoch_start(self, trainer, epoch):
+            torch.cuda.set_sync_debug_mode("error")
+
+        def on_batch_end(self, trainer, step, loss):
+            if step == n_steps - 1:
+                torch.cuda.set_sync_debug_mode(0)
+
+    seed_everything(0)
+    trainer = Trainer(EEGWindowCNN(n_channels=x.shape[1]), BinaryFocalLoss(alpha=0.75, gamma=2.0),
+                      device="cuda", epochs=1, batch_size=64, callbacks=[SyncGuard()],
+                      diagnostics=diagnostics, progress=False, verbose=False)
+    try:
+        history = trainer.fit((x, y))
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    assert len(history) == 1 and math.isfinite(history[0]["train_loss"])

@@ -107,6 +107,12 @@ def check_edf_size(path: Path | str) -> None:
     if n_records < 0 or record_bytes <= 0:
         raise EdfReadError(f"{path}: EDF header states {n_records} data records of {record_bytes} "
                            f"bytes; both must be positive.")
+    _check_length(path, size, header_bytes, n_records, record_bytes, record_s)
+
+
+def _check_length(path: Path, size: int, header_bytes: int, n_records: int, record_bytes: int,
+                  record_s: float) -> None:
+    """The file holds exactly the header plus the data records the header states."""
     expected = header_bytes + n_records * record_bytes
     if size != expected:
         complete = max(size - header_bytes, 0) // record_bytes
@@ -119,6 +125,7 @@ def check_edf_size(path: Path | str) -> None:
         raise EdfReadError(
             f"{path}: EDF file has {size - expected} bytes after the {n_records} data records its "
             f"header states ({expected} bytes expected): the header or the file is wrong.")
+
 
 
 def read_edf(path: Path | str, *,
