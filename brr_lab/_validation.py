@@ -91,3 +91,64 @@ def check_real(value: Any, param: str, where: str, *, low: float | None = None,
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
+
+
+# ---------------------------------------------------------------------- the vocabulary
+# Each kind of parameter is checked by one function with one wording of what is allowed,
+# so the loss, the engine, the policy, the sampler and the sweep say the same thing.
+ALPHA_ALLOWED = "None or a float in [0, 1] (the weight of the positive class)"
+GAMMA_ALLOWED = "a finite float >= 0"
+POS_WEIGHT_ALLOWED = "None or a finite float > 0"
+SAMPLER_FRACTION_ALLOWED = "None or a positive fraction per batch in (0, 1)"
+PREVALENCE_ALLOWED = "a fraction of positive windows in (0, 1)"
+
+
+def check_int(value: Any, param: str, where: str, *, low: int | None = None,
+              high: int | None = None, allowed: str | None = None) -> int:
+    """Return ``value`` if it is an integer (not a bool) in ``[low, high]``."""
+    import numbers
+
+    if allowed is None:
+        allowed = ("an int" + (f" >= {low}" if low is not None and high is None else "")
+                   + (f" in [{low}, {high}]" if low is not None and high is not None else "")
+                   + (f" <= {high}" if high is not None and low is None else ""))
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise invalid(param, where, allowed, value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise invalid(param, where, allowed, value)
+    return int(value)
+
+
+def check_probability(value: Any, param: str, where: str, *, allowed: str | None = None) -> float:
+    """A probability in [0, 1]."""
+    return check_real(value, param, where, low=0, high=1, allowed=allowed or "a float in [0, 1]")
+
+
+def check_fraction(value: Any, param: str, where: str, *, allowed: str | None = None) -> float:
+    """A fraction strictly between 0 and 1 (a prevalence, a share of a batch)."""
+    return check_real(value, param, where, low=0, high=1, low_open=True, high_open=True,
+                      allowed=allowed or "a float in (0, 1)")
+
+
+def check_positive(value: Any, param: str, where: str, *, allowed: str | None = None) -> float:
+    """A finite real number > 0."""
+    return check_real(value, param, where, low=0, low_open=True,
+                      allowed=allowed or "a finite float > 0")
+
+
+def check_alpha(alpha: Any, where: str) -> float | None:
+    return None if alpha is None else check_probability(alpha, "alpha", where, allowed=ALPHA_ALLOWED)
+
+
+def check_gamma(gamma: Any, where: str) -> float:
+    return check_real(gamma, "gamma", where, low=0, allowed=GAMMA_ALLOWED)
+
+
+def check_pos_weight(pos_weight: Any, where: str) -> float | None:
+    return None if pos_weight is None else check_positive(pos_weight, "pos_weight", where,
+                                                          allowed=POS_WEIGHT_ALLOWED)
+
+
+def check_sampler_fraction(fraction: Any, where: str, param: str = "sampler_fraction") -> float | None:
+    return None if fraction is None else check_fraction(fraction, param, where,
+                                                        allowed=SAMPLER_FRACTION_ALLOWED)

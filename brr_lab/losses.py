@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from brr_lab._validation import check_real, invalid
+from brr_lab._validation import check_alpha, check_gamma, check_pos_weight, invalid
 
 REDUCTIONS = ("none", "mean", "sum", "positives")
 _WHERE = "binary_focal_loss"
@@ -152,22 +152,19 @@ def _check_settings(alpha, gamma, pos_weight, logits):
     if torch.is_tensor(alpha):
         alpha = _check_tensor(alpha, "alpha", logits, lambda a: ~torch.isnan(a) & ((a < 0) | (a > 1)),
                               "None, a float in [0, 1], or a tensor of them (NaN: no alpha)")
-    elif alpha is not None:
-        alpha = check_real(alpha, "alpha", _WHERE, low=0.0, high=1.0,
-                           allowed="None or a float in [0, 1] (the weight of the positive class)")
+    else:
+        alpha = check_alpha(alpha, _WHERE)
     if torch.is_tensor(gamma):
         gamma = _check_tensor(gamma, "gamma", logits, lambda g: ~torch.isfinite(g) | (g < 0),
                               "a finite float >= 0, or a tensor of them")
     else:
-        gamma = check_real(gamma, "gamma", _WHERE, low=0.0, allowed="a finite float >= 0")
+        gamma = check_gamma(gamma, _WHERE)
     if torch.is_tensor(pos_weight):
         pos_weight = _check_tensor(pos_weight, "pos_weight", logits,
                                    lambda w: ~torch.isfinite(w) | (w <= 0),
                                    "None or a positive finite number (or tensor of them)")
     elif pos_weight is not None:
-        value = check_real(pos_weight, "pos_weight", _WHERE, low=0.0, low_open=True,
-                           allowed="None or a positive finite number (or tensor of them)")
-        pos_weight = torch.tensor(value, dtype=torch.float64)
+        pos_weight = torch.tensor(check_pos_weight(pos_weight, _WHERE), dtype=torch.float64)
     return alpha, gamma, pos_weight
 
 

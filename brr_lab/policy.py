@@ -16,7 +16,10 @@ import math
 from dataclasses import dataclass, field
 
 from brr_lab import weighting
-from brr_lab._validation import check_real
+from brr_lab._validation import (
+    PREVALENCE_ALLOWED, check_alpha, check_fraction, check_gamma, check_pos_weight,
+    check_sampler_fraction,
+)
 
 # A factor within this relative distance of 1 changes no odds: alpha=0.5, pos_weight=1,
 # or a sampler drawing the natural prevalence. Documented, never an exact float test.
@@ -129,20 +132,11 @@ def resolve_weighting(*, alpha: float | None = None, gamma: float = 2.0,
         StackedWeightingError: more than one mechanism is active and ``allow_stacked``
             is False. The message shows the effective ratio and q*.
     """
-    if alpha is not None:
-        alpha = check_real(alpha, "alpha", _WHERE, low=0, high=1,
-                           allowed="None or a float in [0, 1] (the weight of the positive class)")
-    gamma = check_real(gamma, "gamma", _WHERE, low=0, allowed="a finite float >= 0")
-    if pos_weight is not None:
-        pos_weight = check_real(pos_weight, "pos_weight", _WHERE, low=0, low_open=True,
-                                allowed="None or a finite float > 0")
-    if sampler_fraction is not None:
-        sampler_fraction = check_real(sampler_fraction, "sampler_fraction", _WHERE, low=0, high=1,
-                                      low_open=True, high_open=True,
-                                      allowed="None or a positive fraction per batch in (0, 1)")
+    alpha, gamma = check_alpha(alpha, _WHERE), check_gamma(gamma, _WHERE)
+    pos_weight = check_pos_weight(pos_weight, _WHERE)
+    sampler_fraction = check_sampler_fraction(sampler_fraction, _WHERE)
     if prevalence is not None:
-        prevalence = check_real(prevalence, "prevalence", _WHERE, low=0, high=1, low_open=True,
-                                high_open=True, allowed="a float in (0, 1)")
+        prevalence = check_fraction(prevalence, "prevalence", _WHERE, allowed=PREVALENCE_ALLOWED)
     elif sampler_fraction is not None:
         raise ValueError(f"The 'prevalence' parameter of {_WHERE} is required when a sampler is set "
                          f"(sampler_fraction={sampler_fraction}): the sampler's effect is its "

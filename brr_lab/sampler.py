@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
-from brr_lab._validation import check_real, invalid
+from brr_lab._validation import check_fraction, check_int, invalid
 
 __all__ = ["BalancedBatchSampler", "SamplerReport", "batch_composition", "shuffled_batches",
            "epoch_seed"]
@@ -82,11 +82,9 @@ class BalancedBatchSampler(Sampler[list[int]]):
             raise invalid("labels", _WHERE, "a non-empty sequence of 0/1 labels", "an empty one")
         if not bool(((y == 0) | (y == 1)).all()):
             raise invalid("labels", _WHERE, "0/1 labels", f"values {sorted(set(y.tolist()))[:5]}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 2:
-            raise invalid("batch_size", _WHERE, "an int >= 2", batch_size)
-        self.target_fraction = check_real(pos_fraction, "pos_fraction", _WHERE, low=0, high=1,
-                                          low_open=True, high_open=True,
-                                          allowed="a positive fraction per batch in (0, 1)")
+        batch_size = check_int(batch_size, "batch_size", _WHERE, low=2)
+        self.target_fraction = check_fraction(pos_fraction, "pos_fraction", _WHERE,
+                                              allowed="a positive fraction per batch in (0, 1)")
         k = round(self.target_fraction * batch_size)
         if not 1 <= k <= batch_size - 1:
             raise invalid("pos_fraction", _WHERE,
@@ -100,10 +98,8 @@ class BalancedBatchSampler(Sampler[list[int]]):
                           f"{len(self.pos_index)} positives and {len(self.neg_index)} negatives")
         if n_batches is None:
             n_batches = math.ceil(y.numel() / batch_size)
-        if isinstance(n_batches, bool) or not isinstance(n_batches, int) or n_batches < 1:
-            raise invalid("n_batches", _WHERE, "None or an int >= 1", n_batches)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise invalid("seed", _WHERE, "an int", seed)
+        n_batches = check_int(n_batches, "n_batches", _WHERE, low=1, allowed="None or an int >= 1")
+        seed = check_int(seed, "seed", _WHERE)
         self.batch_size = batch_size
         self.n_pos_per_batch = k
         self.n_batches = n_batches
