@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 import warnings
 from pathlib import Path
 
@@ -51,14 +50,15 @@ def strict_loads(text: str):
 # --------------------------------------------------------------------------- configs (1, 3, 8, 10)
 
 
+# The bound is the timeout: an alias bomb or a deep nesting expanded in full takes minutes
+# or exhausts memory; refused while parsing, it takes milliseconds. (No wall-clock assert:
+# a loaded machine is slow, and speed targets live in benchmarks.)
 @pytest.mark.timeout(20)
 @pytest.mark.parametrize("path", cases("[0-9]*.yaml"))
 def test_bad_config_gives_its_message_in_bounded_time(path):
     kind, regex = expectation(path)
-    start = time.perf_counter()
     with pytest.raises(ConfigError) as info:
         load_config(path)
-    assert time.perf_counter() - start < 2.0
     assert isinstance(info.value, BrrLabError)
     assert str(path) in str(info.value)
     assert re.search(regex, str(info.value)), str(info.value)
@@ -75,17 +75,19 @@ def test_accepted_config_says_what_it_accepted(path):
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("name", ["01_alias_bomb.yaml", "01_alias_bomb_lists.yaml",
                                   "01_deep_nesting.yaml"])
-def test_bombs_are_refused_within_2_s_and_200_mb(name):
+def test_bombs_are_refused_within_10_cpu_s_and_200_mb(name):
+    """Refused while parsing, a bomb costs milliseconds; expanded, minutes and gigabytes.
+    CPU time, not wall time, so a busy machine does not make the test flaky."""
     code = textwrap.dedent(f"""
         import resource, sys, time
         from brr_lab.configs import ConfigError, load_config
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        start = time.perf_counter()
+        start = time.process_time()
         try:
             load_config({str(CASES / name)!r})
         except ConfigError as err:
             print("refused:", str(err)[:200])
-        print("seconds", time.perf_counter() - start)
+        print("seconds", time.process_time() - start)
         print("maxrss_mb", (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -93,7 +95,7 @@ def test_bombs_are_refused_within_2_s_and_200_mb(name):
     assert "refused:" in out, out
     seconds = float(re.search(r"seconds (\S+)", out).group(1))
     rss = float(re.search(r"maxrss_mb (\S+)", out).group(1))
-    assert seconds < 2.0 and rss < 200, out
+    assert seconds < 10.0 and rss < 200, out
 
 
 @pytest.mark.timeout(60)
