@@ -160,6 +160,10 @@ def resolve_weighting(*, alpha: float | None = None, gamma: float = 2.0,
     qs = float(weighting.q_star(pi_for_engine, alpha, pos_weight, sampler_fraction))
 
     warnings = _warnings(alpha, prevalence, mechanisms, eff, qs)
+    active = [m for m in mechanisms if m.active]
+    if len(active) > 1:  # reached only with allow_stacked=True: reported, not refused
+        warnings.append(f"{' and '.join(m.setting for m in active)} are stacked: their odds "
+                        f"factors multiply to {eff:.4g}:1; use one mechanism")
 
     setup = WeightingSetup(alpha=alpha, gamma=gamma, pos_weight=pos_weight,
                            sampler_fraction=sampler_fraction, prevalence=prevalence,

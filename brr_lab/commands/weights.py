@@ -63,23 +63,13 @@ def run(args: argparse.Namespace) -> int:
         "pos_grad_share_at_prior": figures["pos_grad_share_at_prior"],
         "mechanisms": setup.active_names,
         "stacked": setup.stacked,
-        "warnings": warnings_for(setup),
+        "warnings": list(setup.warnings),
     }
     if args.json:
         print(strict_json.dumps(out, indent=2))
     else:
         print(format_table(setup, out))
     return 0
-
-
-def warnings_for(setup) -> list[str]:
-    """Plain-language warnings: the policy's own, plus stacking and what q* means."""
-    notes = list(setup.warnings)
-    if setup.stacked:
-        names = " and ".join(m.setting for m in setup.active)
-        notes.append(f"{names} are stacked: their odds factors multiply to "
-                     f"{setup.effective_ratio:.4g}:1; use one mechanism")
-    return notes
 
 
 def format_table(setup, out: dict) -> str:
@@ -94,9 +84,9 @@ def format_table(setup, out: dict) -> str:
         ("positives' gradient share at p=0.5", f"{out['pos_grad_share_at_init']:.1%}"),
         (f"positives' gradient share at p=prior ({pi:.4g})", f"{out['pos_grad_share_at_prior']:.1%}"),
     ]
-    width = max(len(r[0]) for r in rows)
-    lines = [setup.summary(), ""]
-    lines += [f"{name:<{width}}  {value}" for name, value in rows]
+    from tabulate import tabulate
+
+    lines = [setup.summary(), "", tabulate(rows, tablefmt="plain", disable_numparse=True)]
     lines += ["", f"q* means: a model that minimises this loss predicts positive at threshold 0.5 "
               f"only where P(seizure | window) > {out['q_star']:.3f}; plain BCE uses 0.5."]
     lines += [f"warning: {w}" for w in out["warnings"] if f"warning: {w}" not in lines[0]]
