@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Jupyter refuses to run as root unless told; containers often run as root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test install clean
+.PHONY: lab app warm test install clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,16 @@ install: $(VENV)/.installed
 lab: $(VENV)/.installed
 	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/00_start_here.ipynb
 
-test: $(VENV)/.installed
+app: $(VENV)/.installed
+	$(VENV)/bin/brr-lab app
+
+# The notebooks (03, 04, 05) and the app read the same finished runs of `brr-lab repro`;
+# training them once up front, on both cores, spares each notebook training them again.
+# Runs are keyed by the cohort and brr_lab's source, so nothing stale is ever read.
+warm: $(VENV)/.installed
+	$(PY) -c "from brr_lab.repro import run_repro; run_repro(cache=True, workers=2)"
+
+test: warm
 	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests notebooks $(PYTEST_ARGS)
 
 clean:

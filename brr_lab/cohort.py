@@ -19,15 +19,32 @@ train``, the notebook panels, the benchmarks) gets its windows from :func:`load_
   or two. It is generated in memory (about 10 s) and cached outside the repository
   (:func:`cache_dir`), keyed by its settings and by the generator's source code.
   ``data_sample/`` is the generator's seed 0: the recordings people look at.
+* **The event recordings** (:class:`EventSet`, ``Cohort.events``): SzCORE event scores
+  (seizures found, false alarms per 24 h) need what 150-second recordings that each hold
+  a seizure cannot give: hours of background in which a false alarm can happen and be
+  counted (on a 150 s recording SzCORE's tolerance and merging turn even "everything is
+  a seizure" into one correct detection). So the default cohort also holds 40 recordings
+  of 30 minutes from the same generator (its long-recording stream, same seizure
+  amplitude), seizures rare in time (1-4 per recording, at least 5 minutes apart, 12
+  recordings without any): never trained on, split by the same rule (whole recordings,
+  stratified, the same seeded permutation) with fractions 0 / 0.4 / 0.6 into 16 for
+  calibration (8 h: where a threshold is chosen for a false-alarm target; at 10 per 24 h
+  that allows 3 false alarms there, so the target is not decided by one alarm) and 24
+  for validation (12 h, of which over 11.8 h are background: more than the 10 hours a
+  false-alarm rate of about 10 per 24 h needs to be counted, about 5 alarms, rather
+  than guessed), standardised with the training windows' statistics like every part.
+  They are generated at the model's sampling rate (64 Hz), kept as continuous signals
+  (:class:`brr_lab.eeg.SignalSet`, float32, about 350 MB) and windowed chunk by chunk
+  when scored, with windows of the model's length laid end to end (stride = window
+  length: each second is seen by one window, half the cost of the 1 s stride; see
+  ``event_stride_s``). Cached beside the cohort. A folder (``--data DIR``) has no
+  separate event recordings: its calibration and validation recordings are scored as
+  they are, and a result says how many hours that is.
 """
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import inspect
-import json
-import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -36,12 +53,19 @@ import numpy as np
 import torch
 
 from brr_lab._validation import check_real, invalid
+from brr_lab.cohort_cache import (
+    _cache_path, _event_cache_path, _event_layout, _event_source, _synthetic_events, _synthetic_windows,
+    cache_dir,
+)
 
-__all__ = ["PARTS", "DEFAULT_FRACTIONS", "SPLIT_SEED", "SyntheticCohort", "Cohort",
-           "split_recordings", "standardise", "load_cohort", "cohort_from_windows", "part_size", "cache_dir", "default_data_dir"]
+__all__ = ["PARTS", "EVENT_PARTS", "DEFAULT_FRACTIONS", "DEFAULT_EVENT_FRACTIONS", "SPLIT_SEED",
+           "SyntheticCohort", "Cohort", "EventSet", "split_recordings", "standardise", "load_cohort",
+           "cohort_from_windows", "part_size", "event_size", "cache_dir", "default_data_dir"]
 
 PARTS = ("train", "calibration", "validation")
+EVENT_PARTS = ("calibration", "validation")
 DEFAULT_FRACTIONS = (0.6, 0.2, 0.2)
+DEFAULT_EVENT_FRACTIONS = (0.4, 0.6)  # event recordings: calibration, validation (none trains)
 SPLIT_SEED = 0
 _WHERE = "load_cohort"
 
@@ -56,10 +80,21 @@ class SyntheticCohort:
     duration_s: float = 150.0
     seizure_amplitude: float = 3.0
     fractions: tuple[float, float, float] = (0.1, 0.2, 0.7)
+    # The event recordings (see the module docstring): long, seizures rare, held out only.
+    n_event_recordings: int = 40
+    n_event_seizure_free: int = 12
+    event_duration_s: float = 1800.0
+    max_event_seizures: int = 4
+    event_fractions: tuple[float, float] = DEFAULT_EVENT_FRACTIONS
+    event_stride_s: float | None = None   # None: the window length (windows end to end)
 
     def describe(self) -> str:
-        return (f"synthetic cohort (generator seed {self.seed}, {self.n_recordings} recordings of "
-                f"{self.duration_s:g} s, seizure amplitude {self.seizure_amplitude:g})")
+        text = (f"synthetic cohort (generator seed {self.seed}, {self.n_recordings} recordings of "
+                f"{self.duration_s:g} s, seizure amplitude {self.seizure_amplitude:g}")
+        if self.n_event_recordings:
+            text += (f"; plus {self.n_event_recordings} event recordings of "
+                     f"{self.event_duration_s / 60:g} min, held out")
+        return text + ")"
 
 
 @dataclass
@@ -75,6 +110,7 @@ class Cohort:
     std: torch.Tensor
     all_zero_error: str    # the label guard's message on this data with every label 0
     key: str | None = None # names these exact windows (code and settings); None: not cacheable
+    events: "EventSet | None" = None  # None: event scores on the calibration/validation windows
 
     def part(self, name: str):
         if name not in PARTS:
@@ -85,6 +121,17 @@ class Cohort:
         """Recordings, seizures, windows, positive windows and hours of one part."""
         return part_size(self.part(name))
 
+    def event_part(self, name: str):
+        """What event scores of part ``name`` ("calibration" or "validation") rest on: the
+        event recordings' part, or without them the part's own windows."""
+        if name not in EVENT_PARTS:
+            raise invalid("part", "Cohort.event_part", f"one of {list(EVENT_PARTS)}", name)
+        return self.events.part(name) if self.events is not None else self.part(name)
+
+    def event_size(self, name: str = "validation") -> dict:
+        """:func:`event_size` of :meth:`event_part`."""
+        return event_size(self.event_part(name))
+
     def describe(self) -> str:
         """One line per part: what a result on this cohort rests on."""
         lines = [f"data: {self.source}; split by recording, stratified by seizure/no seizure, "
@@ -94,6 +141,43 @@ class Cohort:
             lines.append(f"  {name:11s} {s['n_recordings']:3d} recordings, {s['n_seizures']:3d} "
                          f"seizures, {s['n_windows']:6d} windows ({s['n_pos_windows']} positive), "
                          f"{s['hours']:.2f} h")
+        if self.events is not None:
+            lines.append(self.events.describe())
+        else:
+            lines.append("event scores (SzCORE): on the calibration and validation recordings "
+                         "above, as they are")
+        return "\n".join(lines)
+
+
+@dataclass
+class EventSet:
+    """Held-out recordings for SzCORE event scores, never trained on: thresholds are chosen on
+    ``calibration``, scored on ``validation``. Each a :class:`brr_lab.eeg.SignalSet`,
+    standardised with the training windows' statistics."""
+
+    calibration: object    # brr_lab.eeg.SignalSet
+    validation: object
+    source: str
+    fractions: tuple[float, float]
+
+    def part(self, name: str):
+        if name not in EVENT_PARTS:
+            raise invalid("part", "EventSet.part", f"one of {list(EVENT_PARTS)}", name)
+        return getattr(self, name)
+
+    def size(self, name: str = "validation") -> dict:
+        return event_size(self.part(name))
+
+    def describe(self) -> str:
+        first = self.validation
+        lines = [f"event recordings (SzCORE event scores; held out, never trained on): {self.source}; "
+                 f"split by the same rule, fractions 0/{'/'.join(f'{f:g}' for f in self.fractions)}; "
+                 f"windows of {first.window_s:g} s every {first.stride_s:g} s"]
+        for name in EVENT_PARTS:
+            s = self.size(name)
+            lines.append(f"  {name:11s} {s['n_recordings']:3d} recordings ({s['n_seizure_free']} "
+                         f"without a seizure), {s['n_seizures']:3d} seizures, {s['hours']:.2f} h "
+                         f"({s['background_hours']:.2f} h background)")
         return "\n".join(lines)
 
 
@@ -106,23 +190,31 @@ def part_size(windows) -> dict:
             "hours": sum(i["duration_s"] for i in info.values()) / 3600.0}
 
 
+def event_size(part) -> dict:
+    """What event scores on ``part`` (a WindowSet or SignalSet) rest on: recordings (and
+    how many hold no seizure), seizures, windows, hours, and background hours (outside
+    seizures)."""
+    info = part.recording_info
+    seizure_s = sum(b - a for i in info.values() for a, b in i["seizures"])
+    hours = sum(i["duration_s"] for i in info.values()) / 3600.0
+    return {"n_recordings": len(info), "n_seizure_free": sum(not i["seizures"] for i in info.values()),
+            "n_seizures": sum(len(i["seizures"]) for i in info.values()), "n_windows": len(part),
+            "hours": hours, "background_hours": hours - seizure_s / 3600.0}
+
+
 def default_data_dir() -> Path:
     """``data_sample/`` beside the package (a source checkout), else in the working directory."""
     beside = Path(__file__).resolve().parent.parent / "data_sample"
     return beside if beside.is_dir() else Path("data_sample")
 
 
-def cache_dir() -> Path:
-    """``$BRR_LAB_CACHE``, else ``~/.cache/brr_lab``: generated cohorts live here, never in the repository."""
-    return Path(os.environ.get("BRR_LAB_CACHE") or Path.home() / ".cache" / "brr_lab")
-
-
 def _check_fractions(fractions) -> tuple[float, float, float]:
-    allowed = "three fractions (train, calibration, validation), each in (0, 1), summing to 1"
+    allowed = ("three fractions (train, calibration, validation), each in (0, 1) (train may be 0: "
+               "held-out recordings only), summing to 1")
     if not isinstance(fractions, (tuple, list)) or len(fractions) != 3:
         raise invalid("fractions", "split_recordings", allowed, fractions)
-    values = tuple(check_real(f, "fractions", "split_recordings", low=0, high=1, low_open=True,
-                              high_open=True, allowed=allowed) for f in fractions)
+    values = tuple(check_real(f, "fractions", "split_recordings", low=0, high=1, low_open=k > 0,
+                              high_open=True, allowed=allowed) for k, f in enumerate(fractions))
     if abs(sum(values) - 1.0) > 1e-9:
         raise invalid("fractions", "split_recordings", allowed, fractions)
     return values
@@ -134,7 +226,8 @@ def split_recordings(has_seizure: Mapping[str, bool], *, fractions=DEFAULT_FRACT
 
     Per group (with / without a seizure): ``n_val = round(f_val * n)`` and ``n_cal =
     round(f_cal * n)``, at least 1 each in the seizure group, training keeps the rest
-    and must keep at least one recording with a seizure.
+    and must keep at least one recording with a seizure. A training fraction of 0 splits
+    recordings that are held out only (the event recordings): calibration keeps the rest.
     """
     fractions = _check_fractions(fractions)
     out: dict[str, list[str]] = {p: [] for p in PARTS}
@@ -146,7 +239,14 @@ def split_recordings(has_seizure: Mapping[str, bool], *, fractions=DEFAULT_FRACT
         order = [names[i] for i in np.random.default_rng([seed, index]).permutation(len(names))]
         n_val = round(fractions[2] * len(names))
         n_cal = round(fractions[1] * len(names))
-        if index == 0:
+        if fractions[0] == 0:
+            n_val = max(1, n_val) if index == 0 else n_val
+            n_cal = len(names) - n_val
+            if index == 0 and (n_cal < 1 or n_val < 1):
+                raise invalid("data", "split_recordings", "at least 2 recordings with a seizure "
+                              "(one each for calibration and validation)",
+                              f"{len(names)} recording(s) with a seizure among {len(has_seizure)}")
+        elif index == 0:
             n_val, n_cal = max(1, n_val), max(1, n_cal)
             if len(names) - n_val - n_cal < 1:
                 raise invalid("data", "split_recordings", "at least 3 recordings with a seizure "
@@ -190,7 +290,8 @@ def _guard_message(windows) -> str:
 
 
 def load_cohort(data: str | Path | None = None, *, difficulty: float | None = None,
-                fractions=None, windowing: dict | None = None, cache: bool = True) -> Cohort:
+                fractions=None, windowing: dict | None = None, cache: bool = True,
+                events: bool = True) -> Cohort:
     """The protocol's windows: a folder split by the rule, or the generated cohort.
 
     ``data``: a folder of EDF + annotation files (split with :data:`DEFAULT_FRACTIONS`
@@ -198,6 +299,9 @@ def load_cohort(data: str | Path | None = None, *, difficulty: float | None = No
     ``seizure_amplitude`` set to ``difficulty`` when given (lower is harder).
     ``windowing``: keyword arguments of :func:`brr_lab.eeg.make_windows` (window_s,
     stride_s, label_rule, min_fraction, sfreq, l_freq, h_freq); the defaults otherwise.
+    ``events``: with the generated cohort, its event recordings (:class:`EventSet`; the
+    first call generates them, about half a minute, then they are cached). False leaves
+    them out: event scores then rest on the short calibration and validation recordings.
     """
     from brr_lab import eeg
 
@@ -206,7 +310,6 @@ def load_cohort(data: str | Path | None = None, *, difficulty: float | None = No
     defaults = {k: p.default for k, p in inspect.signature(eeg.make_windows).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     windowing = {k: v for k, v in (windowing or {}).items() if k not in defaults or defaults[k] != v}
-    from brr_lab import eeg
 
     if data is not None:
         if difficulty is not None:
@@ -219,101 +322,58 @@ def load_cohort(data: str | Path | None = None, *, difficulty: float | None = No
         windows = eeg.make_windows(eeg.load_recordings(folder), **windowing)
         source = f"{folder} ({len(windows.recordings)} recordings)"
         fractions = DEFAULT_FRACTIONS if fractions is None else fractions
-    else:
-        spec = SyntheticCohort()
-        if difficulty is not None:
-            spec = dataclasses.replace(spec, seizure_amplitude=check_real(
-                difficulty, "difficulty", _WHERE, low=0, high=50, low_open=True,
-                allowed="a seizure amplitude in (0, 50] (seizure RMS over background RMS)"))
-        windows = _synthetic_windows(spec, windowing, cache=cache)
-        source = spec.describe()
-        fractions = spec.fractions if fractions is None else fractions
-        key = f"{_cache_path(spec, windowing).stem}-{'-'.join(f'{f:g}' for f in fractions)}"
-        return dataclasses.replace(cohort_from_windows(windows, fractions=fractions, source=source),
-                                   key=key)
-    return cohort_from_windows(windows, fractions=fractions, source=source)
+        return cohort_from_windows(windows, fractions=fractions, source=source)
+    spec = SyntheticCohort()
+    if difficulty is not None:
+        spec = dataclasses.replace(spec, seizure_amplitude=check_real(
+            difficulty, "difficulty", _WHERE, low=0, high=50, low_open=True,
+            allowed="a seizure amplitude in (0, 50] (seizure RMS over background RMS)"))
+    if not events:
+        spec = dataclasses.replace(spec, n_event_recordings=0)
+    windows = _synthetic_windows(spec, windowing, cache=cache)
+    fractions = spec.fractions if fractions is None else fractions
+    key = f"{_cache_path(spec, windowing).stem}-{'-'.join(f'{f:g}' for f in fractions)}"
+    signals = None
+    if spec.n_event_recordings:
+        signals = _synthetic_events(spec, windowing, cache=cache)
+        key += f"-{_event_cache_path(spec, windowing).stem}-{_event_layout(spec, windowing)}"
+    cohort = cohort_from_windows(windows, fractions=fractions, source=spec.describe(),
+                                 event_recordings=signals, event_fractions=spec.event_fractions,
+                                 event_source=_event_source(spec), _owned=True)
+    return dataclasses.replace(cohort, key=key)
 
 
-def cohort_from_windows(windows, *, fractions=DEFAULT_FRACTIONS, source: str = "windows") -> Cohort:
-    """Split a :class:`brr_lab.eeg.WindowSet` by the rule and standardise it: a Cohort."""
+def cohort_from_windows(windows, *, fractions=DEFAULT_FRACTIONS, source: str = "windows",
+                        event_recordings=None, event_fractions=DEFAULT_EVENT_FRACTIONS,
+                        event_source: str = "event recordings", _owned: bool = False) -> Cohort:
+    """Split a :class:`brr_lab.eeg.WindowSet` by the rule and standardise it: a Cohort.
+
+    ``event_recordings``: a :class:`brr_lab.eeg.SignalSet` of held-out recordings (none of
+    them among ``windows``), split by the same rule into calibration and validation by
+    ``event_fractions`` and standardised with the training windows' statistics: the
+    cohort's :class:`EventSet`. None: event scores rest on the calibration and validation
+    windows.
+    """
     from brr_lab import eeg
 
     eeg.check_labels(windows.y, context=source)
     train, cal, val = _split_windows(windows, _check_fractions(fractions))
     train, cal, val, mean, std = standardise(train, cal, val)
+    events = None
+    if event_recordings is not None:
+        shared = sorted(set(event_recordings.recordings) & set(windows.recordings))
+        if shared:
+            raise invalid("event_recordings", "cohort_from_windows", "recordings that are not among "
+                          "the windows (event recordings are held out)", shared[:5])
+        f_cal, f_val = (check_real(f, "event_fractions", "cohort_from_windows", low=0, high=1,
+                                   low_open=True, high_open=True) for f in event_fractions)
+        names = split_recordings({n: bool(i["seizures"]) for n, i in event_recordings.recording_info.items()},
+                                 fractions=(0.0, f_cal, f_val))
+        # _owned: load_cohort's own signals, standardised where they lie (no second copy).
+        ev_cal = event_recordings.subset(names["calibration"]).standardised(mean, std, inplace=_owned)
+        ev_val = event_recordings.subset(names["validation"]).standardised(mean, std, inplace=_owned)
+        events = EventSet(calibration=ev_cal, validation=ev_val, source=event_source,
+                          fractions=(f_cal, f_val))
     return Cohort(train=train, calibration=cal, validation=val, source=source,
                   fractions=tuple(fractions), mean=mean, std=std,
-                  all_zero_error=_guard_message(windows))
-
-
-# --------------------------------------------------------------------------- cache
-
-
-def _code_digest() -> str:
-    """The generator's and the windowing's source: a change to either makes a new cache entry."""
-    here = Path(__file__).resolve().parent / "eeg"
-    h = hashlib.sha256()
-    for name in ("synth.py", "windowing.py", "recording.py", "annotations.py"):
-        h.update((here / name).read_bytes())
-    return h.hexdigest()[:16]
-
-
-def _cache_path(spec: SyntheticCohort, windowing: dict) -> Path:
-    settings = {k: v for k, v in dataclasses.asdict(spec).items() if k != "fractions"}
-    settings["windowing"] = windowing
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-    return cache_dir() / f"cohort-{key}-{_code_digest()}.pt"
-
-
-def _synthetic_windows(spec: SyntheticCohort, windowing: dict, *, cache: bool):
-    from brr_lab import eeg
-
-    path = _cache_path(spec, windowing)
-    if cache and path.is_file():
-        try:
-            return _from_state(torch.load(path, weights_only=True))
-        except Exception as err:  # a damaged cache entry is rebuilt, and said so
-            warnings.warn(f"cohort cache {path} unreadable ({err}); regenerating it", stacklevel=2)
-    recordings = eeg.simulate_recordings(spec.seed, n_recordings=spec.n_recordings,
-                                         duration_s=spec.duration_s,
-                                         seizure_amplitude=spec.seizure_amplitude,
-                                         n_seizure_free=spec.n_seizure_free)
-    windows = eeg.make_windows(recordings, **windowing)
-    if cache:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            torch.save(_to_state(windows), tmp)
-            os.replace(tmp, path)
-            for old in path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.pt"):
-                if old != path:  # the same settings under older code: never read again
-                    old.unlink(missing_ok=True)
-        except OSError as err:
-            warnings.warn(f"cohort not cached ({err}); it will be generated again next time",
-                          stacklevel=2)
-    return windows
-
-
-def _to_state(w) -> dict:
-    info = {name: {"duration_s": float(i["duration_s"]),
-                   "seizures": [[float(a), float(b)] for a, b in i["seizures"]],
-                   "labels_seen": {k: int(v) for k, v in i["labels_seen"].items()},
-                   "extra_channels": list(i.get("extra_channels", []))}
-            for name, i in w.recording_info.items()}
-    return {"X": w.X, "y": w.y, "recording": list(w.recording),
-            "start_s": torch.from_numpy(np.asarray(w.start_s, dtype=np.float64)),
-            "seizure_fraction": torch.from_numpy(np.asarray(w.seizure_fraction, dtype=np.float64)),
-            "channels": list(w.channels), "sfreq": float(w.sfreq), "label_rule": w.label_rule,
-            "window_s": float(w.window_s), "stride_s": float(w.stride_s), "recording_info": info}
-
-
-def _from_state(state: dict):
-    from brr_lab.eeg import WindowSet
-
-    info = {name: {**i, "seizures": [tuple(s) for s in i["seizures"]]}
-            for name, i in state["recording_info"].items()}
-    return WindowSet(X=state["X"], y=state["y"], recording=list(state["recording"]),
-                     start_s=state["start_s"].numpy(), seizure_fraction=state["seizure_fraction"].numpy(),
-                     channels=list(state["channels"]), sfreq=state["sfreq"],
-                     label_rule=state["label_rule"], window_s=state["window_s"],
-                     stride_s=state["stride_s"], recording_info=info)
+                  all_zero_error=_guard_message(windows), events=events)

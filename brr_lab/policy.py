@@ -84,7 +84,8 @@ class WeightingSetup:
             + (" (STACKED, opted in)" if self.stacked else ""),
         ]
         lines += [f"  - {m.describe()}" for m in self.mechanisms]
-        lines.append(f"  gamma={self.gamma:g} (focusing; not a class weight, q* does not depend on it)")
+        lines.append(f"  gamma={self.gamma:g} (focusing; not a class weight: q* at threshold 0.5 "
+                     "does not depend on it, q* at other thresholds does)")
         lines.append(f"  effective ratio (positive:negative odds) = {self.effective_ratio:.4g}:1; "
                      f"q* = {self.q_star:.3g} (predict positive at 0.5 once P(seizure) > q*)")
         if self.prevalence is not None:

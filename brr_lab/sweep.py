@@ -16,7 +16,10 @@ What each copy shares with a :class:`brr_lab.trainer.Trainer` run of the same se
 * optimiser: one ``torch.optim.Adam`` over the stacked tensors. Adam is elementwise and
   the summed loss gives each copy exactly its own gradient: K independent Adams;
 * scores: :func:`brr_lab.metrics.binary_metrics` (``p >= threshold``) and
-  :func:`brr_lab.evidence.bootstrap_intervals` on the validation recordings, per copy.
+  :func:`brr_lab.evidence.bootstrap_intervals` on the validation recordings, per copy;
+  SzCORE event scores on the event recordings at 0.5 and at the calibration threshold
+  for 10 false alarms per 24 h (:mod:`brr_lab.sweep_result`, by the functions repro's
+  rows use).
 
 How a step runs the K copies (``strategy``): ``"vmap"`` (one batched call through
 ``torch.func.vmap``: convolutions become grouped convolutions, what fills a GPU) or
@@ -30,31 +33,29 @@ import copy
 import itertools
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
-import numpy as np
 import torch
 from torch import Tensor
 from torch.func import functional_call, stack_module_state, vmap
 
-from brr_lab import weighting
 from brr_lab._validation import check_real, invalid
 from brr_lab.cohort import Cohort
-from brr_lab.config import TrainerSettings
-from brr_lab.evaluation import THRESHOLD, evidence_size
-from brr_lab.evidence import bootstrap_intervals
+from brr_lab.configs import TrainerSettings
+from brr_lab.evaluation import events_from_logits, evidence_size
 from brr_lab.losses import binary_focal_loss
-from brr_lab.metrics import binary_metrics
 from brr_lab.models import EEGWindowCNN
 from brr_lab.sampler import BalancedBatchSampler, shuffled_batches
+from brr_lab.sweep_result import (
+    EVENT_METRICS, METRICS, SETTING_KEYS, SweepResult, event_evidence, score_row,
+)
 from brr_lab.trainer import resolve_device
 
-__all__ = ["SweepSetting", "SweepResult", "STRATEGIES", "METRICS", "make_grid", "train_sweep"]
+__all__ = ["SweepSetting", "SweepResult", "STRATEGIES", "METRICS", "EVENT_METRICS", "SETTING_KEYS",
+           "make_grid", "train_sweep"]
 
 STRATEGIES = ("auto", "vmap", "per_copy")
-METRICS = ("auroc", "auprc", "pred_pos_rate", "recall", "train_loss")
-SETTING_KEYS = ("alpha", "gamma", "pos_weight", "sampler_fraction", "seed")
 _DEFAULTS = TrainerSettings()   # the one config's defaults: 6 epochs, batch 64, Adam lr 1e-3
 # Validation forward passes hold (copies x windows) activations; this bounds one chunk.
 _EVAL_BUDGET = 2 ** 15
@@ -117,70 +118,6 @@ def make_grid(*, alpha: Sequence[float | None] = (None,), gamma: Sequence[float]
             for a, g, w, f, s in itertools.product(alpha, gamma, pos_weight, sampler_fraction, seeds)]
 
 
-@dataclass
-class SweepResult:
-    """Per-setting figures after training: ``rows`` (one dict per setting) and the logits."""
-
-    settings: list[SweepSetting]
-    rows: list[dict]
-    val_logits: Tensor = field(repr=False)   # (K, n_val), on the CPU
-    train_prevalence: float
-    evidence: dict                          # n_val_recordings, n_val_seizures, n_val_windows, ...
-    epochs: int
-    device: str
-    strategy: str
-    seconds: float
-
-    def values(self, metric: str) -> np.ndarray:
-        if metric == "q_star":
-            return np.array([r["q_star"] for r in self.rows], dtype=float)
-        if metric not in METRICS:
-            raise invalid("metric", "SweepResult", f"one of {list(METRICS) + ['q_star']}", metric)
-        return np.array([np.nan if r[metric] is None else r[metric] for r in self.rows], dtype=float)
-
-    def as_dict(self) -> dict:
-        """Everything except the logits, ready for JSON."""
-        return {"device": self.device, "strategy": self.strategy, "seconds": self.seconds,
-                "epochs": self.epochs, "n_settings": len(self.settings),
-                "train_prevalence": self.train_prevalence, **self.evidence, "settings": self.rows}
-
-    def pivot(self, metric: str, index: str = "alpha", columns: str = "pos_weight",
-              **fixed) -> tuple[list, list, np.ndarray]:
-        """A 2-D table of ``metric`` over two setting keys, averaged over seeds.
-
-        Every other key that varies in the grid must be pinned in ``fixed`` (for example
-        ``gamma=2.0``), so no cell silently mixes settings. Returns ``(index_values,
-        column_values, table)``; a combination absent from the grid is NaN.
-        """
-        values = self.values(metric)
-        for name in (index, columns, *fixed):
-            if name not in SETTING_KEYS:
-                raise invalid("index/columns/fixed", "SweepResult.pivot",
-                              f"setting keys from {list(SETTING_KEYS)}", name)
-        chosen = [k for k, s in enumerate(self.settings)
-                  if all(getattr(s, key) == v for key, v in fixed.items())]
-        free = {key for key in SETTING_KEYS if key not in (index, columns, "seed", *fixed)
-                and len({getattr(self.settings[k], key) for k in chosen}) > 1}
-        if free:
-            raise invalid("fixed", "SweepResult.pivot",
-                          f"a value for every other key that varies (here {sorted(free)})", fixed)
-        rows = _ordered({getattr(self.settings[k], index) for k in chosen})
-        cols = _ordered({getattr(self.settings[k], columns) for k in chosen})
-        table = np.full((len(rows), len(cols)), np.nan)
-        for i, r in enumerate(rows):
-            for j, c in enumerate(cols):
-                cell = [values[k] for k in chosen if getattr(self.settings[k], index) == r
-                        and getattr(self.settings[k], columns) == c]
-                if cell:
-                    table[i, j] = float(np.mean(cell))
-        return rows, cols, table
-
-
-def _ordered(values: set) -> list:
-    # None ("off") first, then numbers ascending.
-    return sorted(values, key=lambda v: (v is not None, -math.inf if v is None else v))
-
-
 def _fresh_model(setting: SweepSetting, n_channels: int) -> EEGWindowCNN:
     # fork_rng: seeding for the init must not reset the caller's global random state.
     with torch.random.fork_rng(devices=[]):
@@ -219,9 +156,13 @@ def _loss_settings(settings, device) -> dict[str, Tensor]:
 
 def train_sweep(data: Cohort, settings: Sequence[SweepSetting], *, epochs: int = _DEFAULTS.epochs,
                 batch_size: int = _DEFAULTS.batch_size, lr: float = _DEFAULTS.lr,
-                device: str = "auto", strategy: str = "auto", intervals: bool = True) -> SweepResult:
+                device: str = "auto", strategy: str = "auto", intervals: bool = True,
+                events: bool = True) -> SweepResult:
     """Train one model per setting on ``data.train``, all at once; score each on
-    ``data.validation`` (at threshold 0.5, with 95% intervals when ``intervals``)."""
+    ``data.validation`` (at threshold 0.5, with 95% intervals when ``intervals``) and,
+    with ``events``, on the event recordings (SzCORE event sensitivity and false alarms
+    per 24 h at 0.5 and at the calibration threshold for 10 per 24 h, as ``brr-lab
+    repro`` rows: :func:`brr_lab.evaluation.evaluate_run`)."""
     where = "train_sweep"
     if strategy not in STRATEGIES:
         raise invalid("strategy", where, f"one of {list(STRATEGIES)}", strategy)
@@ -235,70 +176,88 @@ def train_sweep(data: Cohort, settings: Sequence[SweepSetting], *, epochs: int =
     if strategy == "auto":
         strategy = "vmap" if device.type == "cuda" else "per_copy"
     start = time.perf_counter()
-
-    X, y = data.train.X, data.train.y
-    models = [_fresh_model(s, X.shape[1]) for s in settings]
-    params, buffers = stack_module_state(models)
-    params = {k: v.detach().to(device).requires_grad_() for k, v in params.items()}
-    buffers = {k: v.to(device) for k, v in buffers.items()}
-    template = copy.deepcopy(models[0]).to("meta")
-
-    def forward(p, b, x):
-        return functional_call(template, (p, b), (x,))
-
-    batched = vmap(forward) if strategy == "vmap" and len(settings) > 1 else _per_copy(forward, len(settings))
-    optimizer = torch.optim.Adam(list(params.values()), lr=lr)
-    loss_settings = _loss_settings(settings, device)
-    samplers = [None if s.sampler_fraction is None else
-                BalancedBatchSampler(y, batch_size=batch_size, pos_fraction=s.sampler_fraction, seed=s.seed)
-                for s in settings]
-    X_dev, y_dev = X.to(device), y.to(device=device, dtype=torch.float32)
-    # The trainer's precision rule (amp "auto"): bfloat16 autocast on CUDA, float32 elsewhere.
-    amp = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
-
-    def autocast():
-        return torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None)
-
-    for epoch in range(1, epochs + 1):
-        idx, mask = _epoch_batches(settings, samplers, len(y), batch_size, epoch)
-        idx, mask = idx.to(device), mask.to(device)
-        epoch_loss = torch.zeros(len(settings), device=device)
-        for j in range(idx.shape[1]):
-            with autocast():
-                logits = batched(params, buffers, X_dev[idx[:, j]])
-            per_window = binary_focal_loss(logits, y_dev[idx[:, j]], reduction="none", **loss_settings)
-            m = mask[:, j]
-            loss = (per_window * m).sum(dim=1) / m.sum(dim=1)   # each copy's own batch mean
-            optimizer.zero_grad(set_to_none=True)
-            loss.sum().backward()   # copies share no parameter: each gets its own gradient
-            optimizer.step()
-            epoch_loss += loss.detach() * m.sum(dim=1)
-    with autocast():
-        val_logits = _predict_all(forward, params, buffers, data.validation.X.to(device),
-                                  strategy).float().cpu()
-    train_loss = (epoch_loss / len(y)).cpu().tolist()
-    rows = [_row(s, data, val_logits[k], train_loss[k], intervals) for k, s in enumerate(settings)]
+    stack = _Stack(settings, data.train.X.shape[1], device, strategy)
+    train_loss = stack.fit(data.train, batch_size=batch_size, lr=lr, epochs=epochs)
+    val_logits = stack.predict(data.validation.X)
+    scored = None
+    if events:
+        parts = [data.event_part(p) for p in ("calibration", "validation")]
+        scored = [events_from_logits(*parts, z_cal, z_val)
+                  for z_cal, z_val in zip(*(stack.predict_part(part) for part in parts))]
+    rows = [score_row(s, data, val_logits[k], train_loss[k], intervals, None if scored is None else scored[k])
+            for k, s in enumerate(settings)]
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     evidence = {**evidence_size(data.validation), "val_prevalence": float(data.validation.y.mean())}
+    if events:
+        evidence.update(event_evidence(data))
     return SweepResult(settings=settings, rows=rows, val_logits=val_logits,
-                       train_prevalence=float(y.mean()), evidence=evidence, epochs=epochs,
+                       train_prevalence=float(data.train.y.mean()), evidence=evidence, epochs=epochs,
                        device=str(device), strategy=strategy, seconds=time.perf_counter() - start)
 
 
-def _row(setting: SweepSetting, data: Cohort, logits: Tensor, train_loss: float, intervals: bool) -> dict:
-    val = data.validation
-    pi = float(data.train.y.mean())
-    row = {**setting.as_dict(), "q_star": float(weighting.q_star(pi, setting.alpha, setting.pos_weight,
-                                                                  setting.sampler_fraction)),
-           "train_loss": train_loss}
-    if not torch.isfinite(logits).all():  # a diverged copy gets no figures, never a number
-        return {**row, **{k: None for k in ("auroc", "auprc", "pred_pos_rate", "recall")}, "diverged": True}
-    m = binary_metrics(val.y, logits, threshold=THRESHOLD)
-    row.update({k: m[k] for k in ("auroc", "auprc", "pred_pos_rate", "recall")})
-    if intervals:
-        row.update(bootstrap_intervals(val.y, logits, val.recording, threshold=THRESHOLD))
-    return row
+class _Stack:
+    """K copies of the default model, their parameters stacked, on ``device``."""
+
+    def __init__(self, settings: list[SweepSetting], n_channels: int, device, strategy: str):
+        self.settings, self.device, self.strategy = settings, device, strategy
+        models = [_fresh_model(s, n_channels) for s in settings]
+        params, buffers = stack_module_state(models)
+        self.params = {k: v.detach().to(device).requires_grad_() for k, v in params.items()}
+        self.buffers = {k: v.to(device) for k, v in buffers.items()}
+        template = copy.deepcopy(models[0]).to("meta")
+
+        def forward(p, b, x):
+            return functional_call(template, (p, b), (x,))
+        self.forward = forward
+        self.batched = (vmap(forward) if strategy == "vmap" and len(settings) > 1
+                        else _per_copy(forward, len(settings)))
+        # The trainer's precision rule (amp "auto"): bfloat16 autocast on CUDA, float32 elsewhere.
+        self.amp = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
+
+    def autocast(self):
+        return torch.autocast(self.device.type, dtype=self.amp or torch.float32, enabled=self.amp is not None)
+
+    def fit(self, train, *, batch_size: int, lr: float, epochs: int) -> list[float]:
+        """Train every copy on its own batches; each copy's mean loss in the last epoch."""
+        settings, device = self.settings, self.device
+        X, y = train.X, train.y
+        optimizer = torch.optim.Adam(list(self.params.values()), lr=lr)
+        loss_settings = _loss_settings(settings, device)
+        samplers = [None if s.sampler_fraction is None else
+                    BalancedBatchSampler(y, batch_size=batch_size, pos_fraction=s.sampler_fraction, seed=s.seed)
+                    for s in settings]
+        X_dev, y_dev = X.to(device), y.to(device=device, dtype=torch.float32)
+        for epoch in range(1, epochs + 1):
+            idx, mask = _epoch_batches(settings, samplers, len(y), batch_size, epoch)
+            idx, mask = idx.to(device), mask.to(device)
+            epoch_loss = torch.zeros(len(settings), device=device)
+            for j in range(idx.shape[1]):
+                with self.autocast():
+                    logits = self.batched(self.params, self.buffers, X_dev[idx[:, j]])
+                per_window = binary_focal_loss(logits, y_dev[idx[:, j]], reduction="none", **loss_settings)
+                m = mask[:, j]
+                loss = (per_window * m).sum(dim=1) / m.sum(dim=1)   # each copy's own batch mean
+                optimizer.zero_grad(set_to_none=True)
+                loss.sum().backward()   # copies share no parameter: each gets its own gradient
+                optimizer.step()
+                epoch_loss += loss.detach() * m.sum(dim=1)
+        return (epoch_loss / len(y)).cpu().tolist()
+
+    def predict(self, X: Tensor) -> Tensor:
+        """(K, n) logits on the CPU."""
+        with self.autocast():
+            return _predict_all(self.forward, self.params, self.buffers, X.to(self.device),
+                                self.strategy).float().cpu()
+
+    def predict_part(self, part) -> list[Tensor]:
+        """Each copy's logits on every window of an event part, a SignalSet chunk by chunk."""
+        if hasattr(part, "chunks"):
+            chunks = [self.predict(chunk) for chunk in part.chunks()]
+            z = torch.cat(chunks, dim=1) if chunks else torch.zeros(len(self.settings), 0)
+        else:
+            z = self.predict(part.X)
+        return list(z)
 
 
 def _per_copy(forward, n_copies: int):

@@ -1,6 +1,6 @@
 """Train what a config file says: the engine behind ``brr-lab train``.
 
-One file, read by the loader ``brr-lab audit`` uses (:func:`brr_lab.config.load_config`);
+One file, read by the loader ``brr-lab audit`` uses (:func:`brr_lab.configs.load_config`);
 refused before the first step when the audit finds an error in it (the same findings,
 the same words); trained on the protocol's split (:mod:`brr_lab.cohort`) with the data
 settings, loss, sampler, prior initialisation and trainer settings it names; scored by
@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brr_lab.evaluation import evidence_note
+from brr_lab.evaluation import event_note, evidence_note
 
 __all__ = ["Refused", "TrainingInterrupted", "TrainingResult", "train_from_config"]
 
@@ -61,11 +61,29 @@ class TrainingResult:
                  f"AUPRC {r['auprc']:.3f} (prevalence {r['prevalence']:.3f}), predicted positive "
                  f"at {r['threshold']:g}: {100 * r['pred_pos_rate']:.1f}% "
                  f"(95% CI {ci(r['pred_pos_rate_ci'], pct=True)})",
-                 f"diagnosis: {r['diagnosis']}", f"evidence: {evidence_note(r)}"]
+                 _events_line(r), f"diagnosis: {r['diagnosis']}", f"evidence: {evidence_note(r)}; "
+                 f"{event_note(r)}"]
         lines += [f"warning: {w}" for w in self.warnings]
         written = [f for f in ("history.json", "best.pt", "last.pt") if Path(self.out, f).is_file()]
         lines.append(f"written: {self.out}/ {', '.join(written + ['result.json'])}")
         return "\n".join(lines)
+
+
+def _events_line(r: dict) -> str:
+    """SzCORE event figures at the row's threshold and at the calibration threshold."""
+    def point(x):
+        if x["event_sensitivity"] is None or math.isnan(x["event_sensitivity"]):
+            return "event sensitivity n/a"
+        lo, hi = x["event_sensitivity_ci"]
+        f_lo, f_hi = x["fa_per_24h_ci"]
+        return (f"event sensitivity {x['event_sensitivity']:.2f} (95% CI {lo:.2f}-{hi:.2f}), "
+                f"{x['fa_per_24h']:.1f} false alarms per 24 h (95% CI {f_lo:.1f}-{f_hi:.1f})")
+    text = f"events (SzCORE) at {r['threshold']:g}: {point(r)}"
+    moved = r.get("threshold_moved")
+    if moved is not None:
+        text += (f"; at {moved['threshold']:.3g}, chosen on calibration for <= "
+                 f"{moved['target']['fa_per_24h']:g} per 24 h: {point(moved)}")
+    return text
 
 
 def _data_folder(given, cfg_path: str | None, config_file: Path) -> Path | None:
@@ -97,9 +115,9 @@ def train_from_config(path, *, data=None, out=None, epochs: int | None = None, l
                       progress: bool = True) -> TrainingResult:
     """Audit, then train and score the config at ``path``; see the module docstring."""
     from brr_lab import strict_json
-    from brr_lab.audit import DEFAULT_PREVALENCE, audit_config
+    from brr_lab.configs.audit import DEFAULT_PREVALENCE, audit_config
     from brr_lab.cohort import load_cohort
-    from brr_lab.config import TrainConfig, load_config
+    from brr_lab.configs import TrainConfig, load_config
     from brr_lab.evaluation import evaluate_run, monitor_windows
     from brr_lab.models import EEGWindowCNN
     from brr_lab.trainer import Trainer, seed_everything
@@ -144,6 +162,7 @@ def train_from_config(path, *, data=None, out=None, epochs: int | None = None, l
         done = len(history)
         raise TrainingInterrupted(done, cfg.trainer.epochs - done,
                                   f"History of completed epochs: {folder / 'history.json'}.")
-    row = evaluate_run(trainer, history, cohort.calibration, cohort.validation)
+    row = evaluate_run(trainer, history, cohort.validation,
+                       event_parts=(cohort.event_part("calibration"), cohort.event_part("validation")))
     return TrainingResult(name=name, out=str(folder), data=cohort.source, row=row,
                           warnings=[f.message for f in findings if f.severity == "warning"])

@@ -9,12 +9,13 @@ against each other) and get arrays back. The formulas, for prevalence ``pi``:
 * a sampler that draws positives with fraction ``f`` per batch multiplies the odds of
   a positive by ``s = (f / (1 - f)) / (pi / (1 - pi))`` (12 for 50/50 at 1:12);
 * effective ratio ``w_pos * s / w_neg``: the class odds the loss really trains under;
-* q*: at p = 0.5 the focal factors of both classes are equal (p_t = 0.5), so the
-  loss minimiser predicts positive where the true posterior q exceeds
-  ``q* = w_neg / (w_neg + w_pos * s)``; gamma does not move it;
+* p(q): the prediction minimising the expected loss of a window whose true posterior
+  is q; q*: where p(q) crosses the threshold. At 0.5 the focal factors cancel (p_t = 0.5
+  for both classes): ``q* = w_neg / (w_neg + w_pos * s)``, gamma does not move it; at any
+  other threshold it does (:func:`q_star_at`);
 * p*: the constant prediction that minimises the expected loss on the (sampled) class
   mix, what a model with no features converges to; gamma pulls it toward 0.5;
-* the equivalent BCE pos_weight: the pos_weight that gives plain BCE the same p*;
+* the equivalent BCE pos_weight matched at p* (matched at q*, it is the effective ratio);
 * positives' share of the total gradient |dL/dz| when every example is predicted p.
 """
 from __future__ import annotations
@@ -32,6 +33,9 @@ __all__ = [
     "sampler_odds",
     "effective_ratio",
     "q_star",
+    "optimal_prediction",
+    "q_star_at",
+    "balancing_alpha",
     "best_constant_prediction",
     "equivalent_pos_weight",
     "positive_gradient_share",
@@ -56,46 +60,43 @@ def prevalence_from_counts(n_pos, n_neg) -> np.ndarray:
     return n_pos / total
 
 
+def _checked(value, name: str, bad, allowed: str) -> np.ndarray:
+    """``value`` as a float array; ``invalid`` (one template) where it is not finite or ``bad``."""
+    a = np.asarray(value, dtype=float)
+    if np.any(~np.isfinite(a) | bad(a)):
+        raise invalid(name, _WHERE, allowed, _show(a))
+    return a
+
+
 def _prevalence(prevalence) -> np.ndarray:
-    pi = np.asarray(prevalence, dtype=float)
-    if np.any(~np.isfinite(pi) | (pi <= 0) | (pi >= 1)):
-        raise invalid("prevalence", _WHERE, "a float in (0, 1)", _show(pi))
-    return pi
+    return _checked(prevalence, "prevalence", lambda x: (x <= 0) | (x >= 1), "a float in (0, 1)")
 
 
 def _alpha(alpha):
     if alpha is None:
         return None
-    a = np.asarray(alpha, dtype=float)
-    if np.any(~np.isfinite(a) | (a < 0) | (a > 1)):
-        raise invalid("alpha", _WHERE, "None or a float in [0, 1]", _show(a))
-    return a
+    return _checked(alpha, "alpha", lambda x: (x < 0) | (x > 1), "None or a float in [0, 1]")
 
 
 def _gamma(gamma) -> np.ndarray:
-    g = np.asarray(gamma, dtype=float)
-    if np.any(~np.isfinite(g) | (g < 0)):
-        raise invalid("gamma", _WHERE, "a finite float >= 0", _show(g))
-    return g
+    return _checked(gamma, "gamma", lambda x: x < 0, "a finite float >= 0")
 
 
 def _pos_weight(pos_weight) -> np.ndarray:
     if pos_weight is None:
         return np.asarray(1.0)
-    w = np.asarray(pos_weight, dtype=float)
-    if np.any(~np.isfinite(w) | (w <= 0)):
-        raise invalid("pos_weight", _WHERE, "None or a finite float > 0", _show(w))
-    return w
+    return _checked(pos_weight, "pos_weight", lambda x: x <= 0, "None or a finite float > 0")
 
 
 def _sampler_fraction(fraction):
     if fraction is None:
         return None
-    f = np.asarray(fraction, dtype=float)
-    if np.any(~np.isfinite(f) | (f <= 0) | (f >= 1)):
-        raise invalid("sampler_fraction", _WHERE,
-                      "None (no sampler) or a positive fraction per batch in (0, 1)", _show(f))
-    return f
+    return _checked(fraction, "sampler_fraction", lambda x: (x <= 0) | (x >= 1),
+                    "None (no sampler) or a positive fraction per batch in (0, 1)")
+
+
+def _open_probability(x, name: str) -> np.ndarray:
+    return _checked(x, name, lambda v: (v <= 0) | (v >= 1), "a probability in (0, 1)")
 
 
 def _show(a: np.ndarray):
@@ -182,8 +183,11 @@ def best_constant_prediction(prevalence, alpha=None, gamma=2.0, pos_weight=None,
     g = _gamma(gamma)
     w_pos, w_neg = class_weights(alpha, pos_weight)
     pb = _batch_prevalence(pi, _sampler_fraction(sampler_fraction))
-    a = pb * w_pos      # weight of the positive gradient
-    b = (1.0 - pb) * w_neg
+    return _minimiser(pb * w_pos, (1.0 - pb) * w_neg, g)
+
+
+def _minimiser(a, b, g) -> np.ndarray:
+    """argmin over p of ``a * loss_pos(p) + b * loss_neg(p)``, by bisection on the logit."""
     a, b, g = np.broadcast_arrays(a, b, g)
     lo = np.full(a.shape, -40.0)
     hi = np.full(a.shape, 40.0)
@@ -198,12 +202,53 @@ def best_constant_prediction(prevalence, alpha=None, gamma=2.0, pos_weight=None,
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def optimal_prediction(posterior, prevalence, alpha=None, gamma=2.0, pos_weight=None,
+                       sampler_fraction=None) -> np.ndarray:
+    """p(q): the p minimising ``q s w_pos loss_pos(p) + (1 - q) w_neg loss_neg(p)``.
+
+    The prediction a loss optimum makes for a window whose true posterior is q (``s``: the
+    sampler's odds factor). At q = prevalence it is p*; plain BCE gives p(q) = q.
+    """
+    q = _checked(posterior, "posterior", lambda v: (v < 0) | (v > 1), "a probability in [0, 1]")
+    g = _gamma(gamma)
+    w_pos, w_neg = class_weights(alpha, pos_weight)
+    s = sampler_odds(prevalence, sampler_fraction)
+    return _minimiser(q * s * w_pos, (1.0 - q) * w_neg, g)
+
+
+def q_star_at(threshold, prevalence, alpha=None, gamma=2.0, pos_weight=None,
+              sampler_fraction=None) -> np.ndarray:
+    """q*(t): the true posterior above which p(q) reaches ``threshold`` (:func:`q_star` at 0.5).
+
+    At p(q) = t the expected gradient is 0: odds(q*) = w_neg g-(t) / (s w_pos g+(t)), g = |dL/dz|.
+    """
+    t = _open_probability(threshold, "threshold")
+    g = _gamma(gamma)
+    w_pos, w_neg = class_weights(alpha, pos_weight)
+    s = sampler_odds(prevalence, sampler_fraction)
+    odds = w_neg * _grad_neg(t, g) / (s * w_pos * _grad_pos(t, g))
+    return odds / (1.0 + odds)
+
+
+def balancing_alpha(prevalence, gamma=2.0, pos_weight=None) -> np.ndarray:
+    """The alpha giving positives half of |dL/dz| when every window is predicted the prior.
+
+    0.5 without focusing, lower as gamma grows: "lower alpha for higher gamma" in one number.
+    """
+    pi = _prevalence(prevalence)
+    g = _gamma(gamma)
+    pos = pi * _pos_weight(pos_weight) * _grad_pos(pi, g)
+    neg = (1.0 - pi) * _grad_neg(pi, g)
+    return neg / (pos + neg)
+
+
 def equivalent_pos_weight(prevalence, alpha=None, gamma=2.0, pos_weight=None,
                           sampler_fraction=None) -> np.ndarray:
     """The BCE pos_weight whose best constant prediction equals this setup's p*.
 
     BCE with pos_weight w on prevalence pi has p* = pi*w / (pi*w + 1 - pi), so
     ``w = p* (1 - pi) / (pi (1 - p*))``. Sampler included, relative to the true prior.
+    One of two matches: the BCE pos_weight with the same q* (at 0.5) is :func:`effective_ratio`.
     """
     pi = _prevalence(prevalence)
     p = best_constant_prediction(pi, alpha, gamma, pos_weight, sampler_fraction)
@@ -215,12 +260,10 @@ def positive_gradient_share(p, prevalence, alpha=None, gamma=2.0, pos_weight=Non
     """Positives' share of the summed |dL/dz| when every example is predicted ``p``.
 
     The class mix is the one the loss sees (the sampler's fraction when there is one).
-    At p = 0.5 (a fresh model) plain BCE gives the prevalence; at p = prior, focal loss
-    gives positives nearly all of it: the prior is no resting point.
+    At p = 0.5 (a fresh model) plain BCE gives the prevalence; at p = prior only unweighted
+    BCE balances (50%): any class weight or focusing gives positives most of it.
     """
-    p = np.asarray(p, dtype=float)
-    if np.any(~np.isfinite(p) | (p <= 0) | (p >= 1)):
-        raise invalid("p", _WHERE, "a predicted probability in (0, 1)", _show(p))
+    p = _open_probability(p, "p")
     pi = _prevalence(prevalence)
     g = _gamma(gamma)
     w_pos, w_neg = class_weights(alpha, pos_weight)
@@ -238,9 +281,7 @@ def loss_curves(p, alpha=None, gamma=2.0, pos_weight=None) -> dict[str, np.ndarr
     Keys: ``p``, ``loss_pos``, ``loss_neg``, ``grad_pos``, ``grad_neg``. A positive
     predicted p has p_t = p; a negative has p_t = 1 - p.
     """
-    p = np.asarray(p, dtype=float)
-    if np.any(~np.isfinite(p) | (p <= 0) | (p >= 1)):
-        raise invalid("p", _WHERE, "predicted probabilities in (0, 1)", "values outside")
+    p = _open_probability(p, "p")
     g = _gamma(gamma)
     if g.ndim:
         raise invalid("gamma", "loss_curves", "a single float >= 0", _show(g))
@@ -276,14 +317,13 @@ class WeightingReport:
 
     def as_dict(self) -> dict:
         """Plain Python values (floats or nested lists), ready for JSON."""
-        out = {}
-        for key, value in asdict(self).items():
-            if isinstance(value, np.ndarray):
-                value = value.item() if value.ndim == 0 else value.tolist()
-            elif isinstance(value, np.generic):
-                value = value.item()
-            out[key] = value
-        return out
+        return {key: _plain(value) for key, value in asdict(self).items()}
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.item() if value.ndim == 0 else value.tolist()
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def analyze(prevalence, alpha=None, gamma=2.0, pos_weight=None, sampler_fraction=None) -> WeightingReport:

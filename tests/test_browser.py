@@ -2,8 +2,10 @@
 
 Opens ``02_effective_weights.ipynb`` (served by :mod:`browser_lab`), runs all cells,
 presses ArrowRight on the alpha slider and checks that the displayed ratio and the plotted
-curve change (and that the new ratio is the engine's for the slider's new value). A
-screenshot of the panel goes to ``test-artifacts/``.
+curve change (and that the new ratio is the engine's for the slider's new value); then
+presses ArrowRight on the threshold slider of the p-versus-q panel and checks that the
+displayed q* and the plotted q* mark move to the engine's value. Screenshots of the panels
+go to ``test-artifacts/``.
 """
 from __future__ import annotations
 
@@ -88,6 +90,54 @@ def test_alpha_slider_redraws_ratio_and_plot(lab):
     assert len(curve_after) == len(curve_before)
     scale = [a / b for a, b in zip(curve_after, curve_before) if b > 0]
     assert scale and all(abs(x - alpha_after / alpha_before) < 1e-6 for x in scale)
+
+
+# The first p-versus-q panel of the notebook: alpha 0.25, gamma 2, pos_weight 12, 12:1 data.
+PVQ_SETTING = dict(prevalence=1 / 13, alpha=0.25, gamma=2.0, pos_weight=12.0)
+Q_STAR_TEXT = "() => document.querySelector('.brr-p-vs-q .brr-q-star').textContent"
+Q_STAR_MARK = """() => {
+  const plot = document.querySelector('.brr-p-vs-q .js-plotly-plot');
+  const mark = plot && plot.data && plot.data.find(t => t.name === 'q*');
+  return mark && mark.x ? [Array.from(mark.x)[0], Array.from(mark.y)[0]] : null;
+}"""
+
+
+@pytest.mark.browser
+def test_threshold_slider_moves_q_star_text_and_mark(lab):
+    from playwright.sync_api import sync_playwright
+
+    base, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            open_and_run_all(page, base, token, NOTEBOOK.name)
+            panel = page.locator(".brr-p-vs-q").first
+            panel.scroll_into_view_if_needed()
+            page.wait_for_function(f"() => ({Q_STAR_MARK})() !== null", timeout=60_000)
+            text_before, mark_before = page.evaluate(Q_STAR_TEXT), page.evaluate(Q_STAR_MARK)
+            t_before = float(panel.locator(".brr-threshold .widget-readout").inner_text())
+            handle = panel.locator(".brr-threshold .noUi-handle")
+            handle.focus()
+            handle.press("ArrowRight")
+            page.wait_for_function(
+                f"before => {{ const now = ({Q_STAR_MARK})(); return !!now && now[0] !== before[0]; }}",
+                arg=mark_before, timeout=30_000)
+            t_after = float(panel.locator(".brr-threshold .widget-readout").inner_text())
+            text_after, mark_after = page.evaluate(Q_STAR_TEXT), page.evaluate(Q_STAR_MARK)
+            panel.screenshot(path=str(ARTIFACTS / "p_vs_q.png"))
+        finally:
+            browser.close()
+
+    q_before = float(weighting.q_star_at(t_before, **PVQ_SETTING))
+    q_after = float(weighting.q_star_at(t_after, **PVQ_SETTING))
+    assert t_after > t_before
+    assert text_before == f"{q_before:.2g}" and text_after == f"{q_after:.2g}"
+    assert text_after != text_before
+    # The mark sits on the threshold line at the engine's q*.
+    assert mark_before == pytest.approx([q_before, t_before])
+    assert mark_after == pytest.approx([q_after, t_after])
 
 
 def test_missing_chromium_skips_locally_and_fails_in_ci(monkeypatch):

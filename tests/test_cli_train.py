@@ -17,10 +17,12 @@ def test_clean_config_trains_and_writes_its_record(tmp_path, capsys):
                  "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "diagnosis:" in out and "evidence: rests on" in out
+    assert "events (SzCORE) at 0.5: event sensitivity" in out and "event scores rest on" in out
     history = json.loads((tmp_path / "history.json").read_text())
     assert [r["epoch"] for r in history] == [1]
     result = json.loads((tmp_path / "result.json").read_text())
-    assert {"auroc", "auroc_ci", "n_val_seizures", "diagnosis"} <= set(result)
+    assert {"auroc", "auroc_ci", "n_val_seizures", "diagnosis", "event_sensitivity", "fa_per_24h",
+            "event_hours", "n_event_seizures", "threshold_moved"} <= set(result)
     state = torch.load(tmp_path / "last.pt", weights_only=True)
     assert state["config"]["trainer"]["epochs"] == 1
     assert state["config"]["trainer"]["prior_bias_init"] is True

@@ -1,4 +1,4 @@
-"""`brr-lab weights`: the domain.md figures from the command line, and clear errors."""
+"""`brr-lab weights`: the worked figures from the command line, and clear errors."""
 import json
 import subprocess
 import sys

@@ -264,7 +264,7 @@ def test_loss_and_sampler_resolve_against_prevalence():
     assert bce.sampler_fraction(pi) is None
 
 
-# --------------------------------------------------------------------------- hostile input (issue 14)
+# --------------------------------------------------------------------------- hostile input
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -173,3 +173,86 @@ def test_every_module_has_a_docstring(name):
     if MODULES[name].name == "__main__.py":
         return
     assert ast.get_docstring(tree), f"{name}: say in one line what this module is for"
+
+
+# What each group of modules may import (docs/architecture.md); every import counts,
+# deferred ones too. cli (cli, commands), app and __main__ may import everything.
+GROUPS = {
+    "base": {"brr_lab", "brr_lab._validation", "brr_lab.strict_json"},
+    "weighting": {"brr_lab.weighting", "brr_lab.policy"},
+    "losses": {"brr_lab.losses"},
+    "configs": {"brr_lab.configs"},
+    "eeg": {"brr_lab.eeg", "brr_lab.cohort", "brr_lab.cohort_cache"},
+    "training": {"brr_lab.trainer", "brr_lab.training_inputs", "brr_lab.start_report",
+                 "brr_lab.callbacks", "brr_lab.checkpoints", "brr_lab.sampler", "brr_lab.models",
+                 "brr_lab.monitor", "brr_lab.metrics", "brr_lab.diagnosis"},
+    "scoring": {"brr_lab.scoring"},
+    "experiments": {"brr_lab.scenarios", "brr_lab.evaluation", "brr_lab.evidence",
+                    "brr_lab.repro", "brr_lab.repro_report", "brr_lab.sweep",
+                    "brr_lab.sweep_result", "brr_lab.sweep_plot", "brr_lab.training_run"},
+    "postmortem": {"brr_lab.postmortem"},
+    "widgets": {"brr_lab.widgets"},
+}
+_BELOW_EXPERIMENTS = {"base", "weighting", "losses", "configs", "eeg", "training", "scoring"}
+MAY_IMPORT = {
+    "base": set(),
+    "weighting": {"base"},
+    "losses": {"base"},
+    "configs": {"base", "weighting"},
+    "eeg": {"base"},
+    "training": {"base", "weighting", "losses", "configs", "eeg"},
+    "scoring": {"base", "eeg"},
+    "experiments": _BELOW_EXPERIMENTS,
+    "postmortem": _BELOW_EXPERIMENTS | {"experiments"},
+    "widgets": _BELOW_EXPERIMENTS | {"experiments", "postmortem"},
+}
+
+
+def group_of(module: str) -> str | None:
+    for group, prefixes in GROUPS.items():
+        if module in prefixes or any(module.startswith(p + ".") for p in prefixes - {"brr_lab"}):
+            return group
+    return None
+
+
+def layering_violations() -> list[str]:
+    found = []
+    for name, path in MODULES.items():
+        group = group_of(name)
+        if group is None:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in MODULES
+                           else node.module for a in node.names]
+            else:
+                continue
+            for target in targets:
+                other = group_of(target) if target.startswith("brr_lab") else None
+                if other is not None and other != group and other not in MAY_IMPORT[group]:
+                    found.append(f"{name} (line {node.lineno}) imports {target}: {group} may "
+                                 f"import {sorted(MAY_IMPORT[group])}")
+    return found
+
+
+def test_every_module_belongs_to_a_group():
+    loose = [n for n in MODULES if group_of(n) is None and n.split(".")[1:2] not in
+             (["cli"], ["commands"], ["app"], ["__main__"])]
+    assert not loose, f"modules outside docs/architecture.md's table: {loose}"
+
+
+def test_modules_import_only_what_the_architecture_allows():
+    found = layering_violations()
+    assert not found, "\n".join(found)
+
+
+def test_the_layering_check_can_fail(tmp_path, monkeypatch):
+    fake = tmp_path / "losses.py"
+    fake.write_text("def f():\n    from brr_lab.repro import run_repro\n")
+    (tmp_path / "repro.py").write_text("")
+    monkeypatch.setattr(__import__(__name__), "MODULES",
+                        {"brr_lab.losses": fake, "brr_lab.repro": tmp_path / "repro.py"})
+    assert [v.split(":")[0] for v in layering_violations()] == \
+        ["brr_lab.losses (line 2) imports brr_lab.repro"]

@@ -15,9 +15,11 @@ from brr_lab.cli import main
 NAMES = ["bce", "focal-alpha-0.25", "postmortem-bug", "postmortem-fix", "fix-plus-sampler",
          "one-mechanism", "bce-prior-init", "focal-alpha-0.25-prior-init", "threshold-moved",
          "labels-all-zero"]
+EVENT_KEYS = {"event_sensitivity", "event_sensitivity_ci", "fa_per_24h", "fa_per_24h_ci", "event_hours",
+              "n_event_seizures", "n_event_recordings", "n_event_detected", "n_false_alarms"}
 KEYS = {"scenario", "seed", "auroc", "auprc", "pred_pos_rate", "recall", "diagnosis", "escape_epoch",
         "n_val_recordings", "n_val_seizures", "n_val_windows", "auroc_ci", "auprc_ci",
-        "pred_pos_rate_ci", "threshold_moved"}
+        "pred_pos_rate_ci", "threshold_moved"} | EVENT_KEYS
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -61,27 +63,91 @@ def test_prior_init_starts_at_the_prior(tiny_cohort):
     assert row["q_star"] == pytest.approx(0.5)  # an initialisation, not a class weight
 
 
+def test_rows_carry_event_scores_at_half_and_at_the_moved_threshold(tiny_cohort):
+    row = repro.run_scenario("postmortem-fix", tiny_cohort, seed=0, epochs=2)
+    size = tiny_cohort.event_size("validation")
+    assert (row["n_event_recordings"], row["n_event_seizures"]) == (size["n_recordings"], size["n_seizures"])
+    assert row["event_hours"] == pytest.approx(size["hours"]) and size["n_recordings"] == 5
+    assert not set(tiny_cohort.events.validation.recordings) & set(tiny_cohort.validation.recordings)
+    moved = row["threshold_moved"]
+    assert EVENT_KEYS <= set(moved) and moved["target"] == {"fa_per_24h": 10.0}
+    for r in (row, moved):
+        low, high = r["event_sensitivity_ci"]
+        assert low <= r["event_sensitivity"] <= high
+        low, high = r["fa_per_24h_ci"]
+        assert low <= r["fa_per_24h"] <= high
+        assert r["n_event_detected"] == round(r["event_sensitivity"] * r["n_event_seizures"])
+        assert r["fa_per_24h"] == pytest.approx(r["n_false_alarms"] * 24 / r["event_hours"])
+    assert "calibration event recordings (3 recordings" in moved["chosen_on"]
+    assert moved["calibration_fa_per_24h"] <= 10.0 and moved["met_target"]
+    assert "SzCORE" in row["event_method"]
+
+
 def test_threshold_moved_is_bce_judged_at_the_calibration_threshold(tiny_cohort):
     bce = repro.run_scenario("bce", tiny_cohort, seed=0, epochs=2)
     moved = repro.run_scenario("threshold-moved", tiny_cohort, seed=0, epochs=2)
     assert moved["auroc"] == bce["auroc"]            # same model, same ranking
     assert moved["threshold"] == bce["threshold_moved"]["threshold"] != 0.5
-    assert moved["pred_pos_rate"] == bce["threshold_moved"]["pred_pos_rate"]
+    assert bce["threshold"] == 0.5
+    for key in ("pred_pos_rate", "recall", *EVENT_KEYS):
+        assert moved[key] == bce["threshold_moved"][key], key
+    assert moved["threshold_moved"] == bce["threshold_moved"]
 
 
-def test_threshold_is_chosen_on_calibration_never_on_validation(tiny_cohort):
-    """Changing the validation labels never moves the threshold; changing calibration's does."""
+def _keep():
+    """A trainer callback that keeps the trainer, to read its model after a run."""
+    from brr_lab.trainer import Callback
+
+    class Keep(Callback):
+        def on_fit_end(self, trainer):
+            self.trainer = trainer
+    return Keep()
+
+
+def test_threshold_is_chosen_on_calibration_never_on_validation(tiny_cohort, monkeypatch):
+    """The moved threshold is choose_threshold on the calibration event recordings' predictions
+    and nothing else: what it sees is calibration only, and validation changes never move it."""
     import dataclasses
-    import torch
-    base = repro.run_scenario("threshold-moved", tiny_cohort, seed=0, epochs=1)["threshold"]
-    flipped_val = dataclasses.replace(tiny_cohort, validation=dataclasses.replace(
-        tiny_cohort.validation, y=1 - tiny_cohort.validation.y))
-    assert repro.run_scenario("threshold-moved", flipped_val, seed=0, epochs=1)["threshold"] == base
-    cal = tiny_cohort.calibration
-    shuffled = dataclasses.replace(cal, y=cal.y[torch.randperm(len(cal.y), generator=torch.Generator().manual_seed(1))])
-    moved = repro.run_scenario("threshold-moved", dataclasses.replace(tiny_cohort, calibration=shuffled),
-                               seed=0, epochs=1)["threshold"]
-    assert moved != base
+
+    from brr_lab import scoring
+    from brr_lab.evaluation import event_predictions
+
+    seen = []
+    real = scoring.choose_threshold
+
+    def spy(data, *args, **kwargs):
+        seen.append(set(data.truth))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(scoring, "choose_threshold", spy)
+    keep = _keep()
+    row = repro.run_scenario("threshold-moved", tiny_cohort, seed=0, epochs=1, callbacks=[keep])
+    cal, val = (set(tiny_cohort.events.part(p).recordings) for p in ("calibration", "validation"))
+    assert seen == [cal] and not cal & val
+    predictions = event_predictions(keep.trainer, tiny_cohort)
+    assert set(predictions.calibration.truth) == cal and set(predictions.validation.truth) == val
+    assert row["threshold"] == real(predictions.calibration, target_fa_per_24h=10.0).threshold
+    assert row["threshold"] != real(predictions.validation, target_fa_per_24h=10.0).threshold
+    # Validation without any seizure, and with other signals: the threshold does not move.
+    ev = tiny_cohort.events
+    other = dataclasses.replace(ev.validation.without_seizures(), signals={
+        n: x.flip(1) for n, x in ev.validation.signals.items()})
+    changed = dataclasses.replace(tiny_cohort, events=dataclasses.replace(ev, validation=other))
+    again = repro.run_scenario("threshold-moved", changed, seed=0, epochs=1)
+    assert again["threshold"] == row["threshold"] and again["n_event_seizures"] == 0
+    # Calibration data as validation: refused, never scored on its own calibration data.
+    same = dataclasses.replace(tiny_cohort, events=dataclasses.replace(ev, validation=ev.calibration))
+    with pytest.raises(ValueError, match="not chosen on"):
+        repro.run_scenario("threshold-moved", same, seed=0, epochs=1)
+
+
+def test_without_event_recordings_the_short_parts_are_scored(one_torch_thread):
+    from conftest import make_tiny_cohort
+    plain = make_tiny_cohort(events=False)
+    assert plain.events is None and "as they are" in plain.describe()
+    row = repro.run_scenario("postmortem-fix", plain, seed=0, epochs=1)
+    assert row["n_event_recordings"] == row["n_val_recordings"]
+    assert row["event_hours"] == pytest.approx(plain.size("validation")["hours"])
 
 
 def test_labels_all_zero_is_stopped_then_shows_the_signature(tiny_cohort):
@@ -90,6 +156,10 @@ def test_labels_all_zero_is_stopped_then_shows_the_signature(tiny_cohort):
     assert math.isnan(row["auroc"]) and math.isnan(row["recall"])
     assert all(math.isnan(v) for v in row["auroc_ci"])
     assert row["diagnosis"] == "single-class labels" and row["escape_epoch"] is None
+    # The parser bug reads no seizure in the event recordings either: nothing to find, and
+    # no threshold can be chosen for a false-alarm target without a seizure to weigh it by.
+    assert row["n_event_seizures"] == 0 and math.isnan(row["event_sensitivity"])
+    assert row["threshold_moved"] is None and row["event_hours"] > 0
 
 
 def test_runs_repeat_for_a_seed(tiny_cohort):
@@ -112,7 +182,7 @@ def test_threshold_moved_shares_bce_training_in_one_run(tiny_cohort):
     assert [r["scenario"] for r in rows] == ["bce", "threshold-moved"]
     assert rows[1]["trained_with"] == ["bce", "threshold-moved"]
     alone = repro.run_scenario("threshold-moved", tiny_cohort, seed=0, epochs=2)
-    for key in ("auroc", "threshold", "pred_pos_rate", "auroc_ci"):
+    for key in ("auroc", "threshold", "pred_pos_rate", "auroc_ci", "event_sensitivity", "fa_per_24h"):
         assert rows[1][key] == alone[key], key
 
 
@@ -268,3 +338,38 @@ def test_a_diverged_run_is_reported_not_crashed(tiny_cohort, monkeypatch):
     row = repro.run_scenario("bce", tiny_cohort, seed=0, epochs=1)
     assert row["diagnosis"] == "diverged" and math.isnan(row["auroc"])
     assert all(math.isnan(v) for v in row["auroc_ci"]) and row["threshold_moved"] is None
+    assert math.isnan(row["event_sensitivity"]) and math.isnan(row["fa_per_24h"])
+    assert row["n_event_seizures"] > 0  # what it would have rested on
+
+
+def test_event_predictions_for_a_trainer_or_a_module(tiny_cohort):
+    """What the threshold notebook reads: per-window probabilities with recording names and
+    window times, calibration and validation apart, as brr_lab.scoring scores them."""
+    import numpy as np
+    import torch
+
+    from brr_lab.evaluation import event_predictions
+    from brr_lab.metrics import probabilities
+    from brr_lab.models import EEGWindowCNN
+    from brr_lab.scoring import EventScorer, ScoringData
+
+    keep = _keep()
+    row = repro.run_scenario("one-mechanism", tiny_cohort, seed=0, epochs=1, callbacks=[keep])
+    trainer = keep.trainer
+    assert trainer.eval_logit_shift != 0  # the scenario's logit adjustment applies
+    p = event_predictions(trainer, tiny_cohort)
+    assert isinstance(p.calibration, ScoringData) and isinstance(p.validation, ScoringData)
+    val = tiny_cohort.events.validation
+    pred = p.validation.predictions
+    assert len(pred) == len(val) and set(pred.recording) == set(val.recordings)
+    np.testing.assert_array_equal(pred.stop_s - pred.start_s, np.full(len(val), val.window_s))
+    expected = probabilities(trainer.predict_logits(val.to_windowset().X) + trainer.eval_logit_shift)
+    np.testing.assert_allclose(pred.probability, expected)
+    assert EventScorer(p.validation).score(0.5).n_false_alarms == row["n_false_alarms"]
+    model = EEGWindowCNN(n_channels=3)
+    bare = event_predictions(model, tiny_cohort, logit_shift=-1.0)
+    with torch.inference_mode():
+        z = model(tiny_cohort.events.calibration.to_windowset().X)
+    np.testing.assert_allclose(bare.calibration.predictions.probability, probabilities(z - 1.0), rtol=1e-6)
+    with pytest.raises(ValueError, match="'model'"):
+        event_predictions("not a model", tiny_cohort)

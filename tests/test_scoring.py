@@ -87,7 +87,7 @@ def test_all_positive_on_long_seizure_free_recording_counts_false_alarms():
 
 
 def test_all_positive_on_short_recording_with_seizure_looks_perfect():
-    # domain.md's warning: 150 s recordings hide false alarms inside SzCORE's tolerance and merging.
+    # Why long recordings: 150 s recordings hide false alarms inside SzCORE's tolerance and merging.
     cases = {f"s{i}": (150.0, [(60.0, 90.0)], [(0.0, 150.0)]) for i in range(8)}
     result = ours(cases)
     assert_matches(result, reference(cases))
@@ -239,11 +239,18 @@ def test_threshold_depends_only_on_calibration_and_own_data_is_refused():
         validate_threshold(choice, _split_data(5, ["cal2"]))  # same recording, same times
 
 
-def test_coarse_to_fine_search_equals_the_exhaustive_one_and_grids_are_searched_as_given():
-    cal = _split_data(3, [f"cal{i}" for i in range(3)])
-    exhaustive = choose_threshold(cal, max_candidates=10**6)
-    coarse = choose_threshold(cal, max_candidates=10)
-    assert coarse.threshold == exhaustive.threshold and coarse.n_candidates < exhaustive.n_candidates
+@pytest.mark.parametrize("target", [{"target_fa_per_24h": 10.0}, {"target_fa_per_24h": 100.0},
+                                    {"target_sensitivity": 0.5}, {"target_sensitivity": 1.0}],
+                         ids=lambda t: "-".join(f"{k}={v:g}" for k, v in t.items()))
+def test_bisection_search_equals_the_exhaustive_one_and_grids_are_searched_as_given(target):
+    """Beyond max_candidates the search bisects for the rule's edges; on these data it picks
+    what scoring every candidate picks, in far fewer scores."""
+    cal = _split_data(3, [f"cal{i}" for i in range(3)], duration=1800.0)
+    exhaustive = choose_threshold(cal, max_candidates=10**6, **target)
+    fast = choose_threshold(cal, max_candidates=10, **target)
+    assert fast.threshold == exhaustive.threshold and fast.n_candidates < exhaustive.n_candidates / 10
+    assert fast.met_target == exhaustive.met_target
+    assert "bisection" in fast.as_dict()["candidates"] and "all of them up to" in fast.as_dict()["candidates"]
     grid = choose_threshold(cal, candidates=[0.3, 0.5, 0.7, 0.9])
     assert grid.threshold in (0.3, 0.5, 0.7, 0.9) and grid.n_candidates == 4
     assert "the thresholds given" in grid.as_dict()["candidates"]
@@ -278,3 +285,28 @@ def test_windowset_convenience():
         choose_threshold(windows)
     assert score(scoring_data({"a": (150.0, [(60.0, 90.0)])}, ["a"] * n, starts, starts + 2,
                               np.ones(n))).as_dict() == result.as_dict()
+
+
+def test_second_probabilities_is_the_highest_covering_window_per_second():
+    """The vectorised mask rule against the rule written as a loop, on random windows."""
+    from brr_lab.scoring.masks import n_seconds
+
+    def loop(duration, starts, stops, probs):
+        n = n_seconds(duration)
+        prob, covered = np.zeros(n), np.zeros(n, dtype=bool)
+        for a, b, p in zip(starts, stops, probs):
+            first, last = math.floor(a + 1e-9), min(math.ceil(b - 1e-9), n)
+            if last > first:
+                prob[first:last] = np.maximum(prob[first:last], p)
+                covered[first:last] = True
+        return prob, int(n - covered.sum())
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        duration, k = float(rng.uniform(5, 300)), int(rng.integers(0, 40))
+        starts = np.sort(rng.uniform(0, duration, k))
+        stops = np.minimum(starts + rng.uniform(0.1, 10, k), duration)
+        probs = rng.random(k)
+        got, want = second_probabilities(duration, starts, stops, probs), loop(duration, starts, stops, probs)
+        np.testing.assert_array_equal(got[0], want[0])
+        assert got[1] == want[1]

@@ -196,3 +196,16 @@ def test_no_heavy_imports_until_the_command_runs():
             "print(sorted(m for m in ('torch', 'mne', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_json_is_strict_json_through_brr_lab_strict_json(capsys, ann, tmp_path, monkeypatch):
+    """A non-finite number never reaches the output: null, and a note saying what it was."""
+    from brr_lab.scoring.results import EventScores
+
+    real = EventScores.as_dict
+    monkeypatch.setattr(EventScores, "as_dict", lambda self: {**real(self), "extra": float("nan")})
+    path = predictions(tmp_path / "pred.csv", detector("quiet", 7200.0, []))
+    code, out, err = run(capsys, "--annotations", ann, "--predictions", path, "--json")
+    assert code == 0, err
+    d = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    assert d["extra"] is None and any("extra: NaN" in note for note in d["json_notes"])

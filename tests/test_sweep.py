@@ -2,6 +2,7 @@
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -125,3 +126,51 @@ def test_command_json_with_seeds(capsys):
     for key in ("n_val_recordings", "n_val_seizures", "n_val_windows"):
         assert out[key] >= 1
     assert {"auroc_ci", "auprc_ci", "pred_pos_rate_ci"} <= set(out["settings"][0])
+    # data_sample has no event recordings: its calibration and validation recordings are scored.
+    assert {"event_sensitivity", "fa_per_24h", "threshold_moved"} <= set(out["settings"][0])
+    assert out["event_hours"] > 0 and out["target_fa_per_24h"] == 10.0
+
+
+def test_rows_carry_event_scores_as_repro_writes_them(tiny_cohort):
+    """The same setting through repro and the sweep: the same events found and false alarms
+    counted, at 0.5 and at the calibration threshold for 10 per 24 h."""
+    row = repro.run_scenario("bce", tiny_cohort, seed=1, epochs=2)
+    result = sweep.train_sweep(tiny_cohort, [sweep.SweepSetting(alpha=None, gamma=0.0, seed=1)],
+                               epochs=2, device="cpu", intervals=False)
+    got = result.rows[0]
+    for key in ("n_event_detected", "n_false_alarms", "n_event_seizures", "event_hours"):
+        assert got[key] == row[key], key
+    moved, expected = got["threshold_moved"], row["threshold_moved"]
+    assert moved["threshold"] == pytest.approx(expected["threshold"], rel=1e-3)
+    assert moved["target"] == {"fa_per_24h": 10.0}
+    for key in ("n_event_detected", "n_false_alarms", "event_sensitivity", "fa_per_24h"):
+        assert moved[key] == expected[key], key
+    assert result.values("moved_event_sensitivity")[0] == moved["event_sensitivity"]
+    assert result.values("moved_threshold")[0] == moved["threshold"]
+    d = result.as_dict()
+    size = tiny_cohort.event_size("validation")
+    assert (d["n_event_seizures"], d["event_hours"]) == (size["n_seizures"], size["hours"])
+    assert d["calibration_event_hours"] == pytest.approx(tiny_cohort.event_size("calibration")["hours"])
+
+
+def test_event_scores_can_be_left_out(tiny_cohort):
+    result = sweep.train_sweep(tiny_cohort, [sweep.SweepSetting(seed=0)], epochs=1, device="cpu",
+                               intervals=False, events=False)
+    assert "event_sensitivity" not in result.rows[0] and "event_hours" not in result.evidence
+    with pytest.raises(ValueError, match="'metric'"):
+        result.values("moved_event_sensitivity")
+
+
+def test_panel_puts_event_sensitivity_beside_auroc_and_calls(tiny_cohort):
+    from brr_lab.sweep_plot import PANEL_METRICS, map_panel
+
+    settings = sweep.make_grid(alpha=[0.25, 0.75], pos_weight=[1.0, 4.0], seeds=[0])
+    result = sweep.train_sweep(tiny_cohort, settings, epochs=1, device="cpu", intervals=False)
+    fig = map_panel(result)
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heatmaps) == len(PANEL_METRICS) == 3
+    _, _, table = result.pivot("moved_event_sensitivity")
+    np.testing.assert_array_equal(np.asarray(heatmaps[2].z, dtype=float), table)
+    assert "FA/24h" in heatmaps[2].text[0][0]
+    titles = [a.text for a in fig.layout.annotations]
+    assert any("10 false alarms" in t for t in titles) and "events:" in fig.layout.title.text

@@ -77,7 +77,8 @@ def test_train_draws_what_run_scenario_measures(data, scenario):
     row = panel.train()
     expected = repro.run_scenario(scenario, data, seed=2, epochs=2)
     for key in ("auroc", "auprc", "pred_pos_rate", "recall", "diagnosis", "escape_epoch",
-                "effective_ratio"):
+                "effective_ratio", "event_sensitivity", "fa_per_24h", "event_sensitivity_ci",
+                "fa_per_24h_ci", "threshold_moved"):
         assert row[key] == expected[key], key
     assert [r["epoch"] for r in panel.history] == [1, 2]
     for key, name, col, _, _ in PLOTTED:
@@ -99,6 +100,18 @@ def test_train_draws_what_run_scenario_measures(data, scenario):
     assert f"diagnosis: {expected['diagnosis']}</b>" in panel.result.value
     assert panel.diagnosis.state == expected["diagnosis"]
     assert not panel.train_button.disabled
+    # The final model's event figures, at 0.5 and at the calibration threshold, with their basis.
+    moved = expected["threshold_moved"]
+    assert "brr-events" in panel.result.value
+    assert (f"events (SzCORE) at 0.5: sensitivity {expected['event_sensitivity']:.2f} "
+            f"({expected['event_sensitivity_ci'][0]:.2f}-{expected['event_sensitivity_ci'][1]:.2f}), "
+            f"false alarms per 24 h {expected['fa_per_24h']:.1f}") in text
+    assert (f"events (SzCORE) at {moved['threshold']:.3g}, chosen on calibration for <= 10 FA/24h: "
+            f"sensitivity {moved['event_sensitivity']:.2f}") in text
+    assert (f"event scores rest on {expected['n_event_seizures']} seizure(s) in "
+            f"{expected['n_event_recordings']} validation recording(s), "
+            f"{expected['event_hours']:.2f} h: under 10 hours") in text
+    assert html.escape(moved["chosen_on"]) in panel.result.value
 
 
 def test_a_second_run_replaces_the_first(data):
@@ -120,6 +133,7 @@ def test_labels_all_zero_shows_the_guard_then_the_signature(data):
     assert trace(panel, "predicted positive (at 0.5)", 2).y == (0.0,)
     assert math.isnan(row["auroc"]) and row["diagnosis"] == "single-class labels"
     assert panel.progress.bar_style == "danger"
+    assert "no threshold could be chosen on calibration" in panel.result.value
 
 
 def test_the_button_runs_train(data):

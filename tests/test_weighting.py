@@ -1,4 +1,4 @@
-"""The weighting engine against domain.md's figures and against independent computations."""
+"""The weighting engine against worked figures and against independent computations."""
 import numpy as np
 import pytest
 import torch
@@ -60,7 +60,7 @@ def test_gradient_share_at_prior_focal_vs_bce():
     settings = [dict(alpha=0.25), dict(alpha=0.25, pos_weight=12), dict(alpha=0.5, pos_weight=12),
                 dict(alpha=0.5), dict(alpha=None)]
     shares = [float(W.positive_gradient_share(PI, PI, gamma=2, **s)) for s in settings]
-    assert min(shares) >= 0.95 and max(shares) <= 0.9995  # domain.md: 96-99.9%
+    assert min(shares) >= 0.95 and max(shares) <= 0.9995  # worked figure: 96-99.9%
     assert W.positive_gradient_share(PI, PI, gamma=0) == pytest.approx(0.5)  # BCE rests at the prior
 
 
@@ -162,3 +162,42 @@ def test_report_as_dict_is_json_ready():
     d = W.analyze(0.0769, alpha=0.25, gamma=2, pos_weight=12).as_dict()
     json.dumps(d)
     assert round(d["ratio"], 3) == 4.0 and round(d["q_star"], 2) == 0.20 and round(d["p_star"], 3) == 0.399
+
+
+def test_balancing_alpha_balances_the_gradient_at_the_prior():
+    gammas = np.array([0.0, 0.5, 1.0, 2.0, 5.0])
+    alpha = W.balancing_alpha(PI, gammas)
+    share = W.positive_gradient_share(PI, PI, alpha=alpha, gamma=gammas)
+    np.testing.assert_allclose(share, 0.5)
+    assert alpha[0] == pytest.approx(0.5)  # BCE: alpha 0.5 rests at the prior
+    assert np.all(np.diff(alpha) < 0)      # "lower alpha for higher gamma"
+
+
+def test_prior_is_a_resting_point_for_unweighted_bce_only():
+    # |dL/dz| is (1-p) for positives and p for negatives; at p = pi the two classes give
+    # 12*pi*(1-pi) against (1-pi)*pi, so positives get 12/13.
+    assert float(W.positive_gradient_share(PI, PI, gamma=0.0, pos_weight=12)) == pytest.approx(12 / 13)
+    assert float(W.positive_gradient_share(PI, PI, gamma=0.0)) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("call,param", [
+    (lambda: W.q_star_at(0.0, PI), "threshold"),
+    (lambda: W.q_star_at(1.0, PI), "threshold"),
+    (lambda: W.optimal_prediction(1.5, PI), "posterior"),
+])
+def test_p_vs_q_bad_values_name_the_parameter(call, param):
+    with pytest.raises(ValueError, match=f"'{param}'"):
+        call()
+
+
+def test_equivalent_pos_weight_depends_on_where_it_is_matched():
+    """Matched at q* (threshold 0.5): the effective ratio; matched at p*: another number."""
+    for kw in (dict(alpha=0.25, pos_weight=12), dict(alpha=0.5, pos_weight=12, sampler_fraction=0.5)):
+        r = float(W.effective_ratio(PI, **kw))
+        # plain BCE with pos_weight r has the same q* ...
+        assert float(W.q_star(PI, pos_weight=r)) == pytest.approx(float(W.q_star(PI, **kw)))
+        # ... but not the same p*, which BCE reaches with equivalent_pos_weight instead.
+        at_p = float(W.equivalent_pos_weight(PI, gamma=2.0, **kw))
+        p_star = float(W.best_constant_prediction(PI, gamma=2.0, **kw))
+        assert float(W.best_constant_prediction(PI, gamma=0.0, pos_weight=at_p)) == pytest.approx(p_star)
+        assert abs(at_p - r) > 1

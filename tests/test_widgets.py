@@ -186,3 +186,25 @@ def test_every_corner_of_the_sliders_gives_finite_figures():
             assert np.all(np.isfinite(list(e.rows().values()))), (values, sampler)
             for trace in e.figure.data:
                 assert np.all(np.isfinite(np.asarray(trace.y, dtype=float))), (values, sampler)
+
+
+def test_frame_is_the_table_as_shown():
+    e = WeightsExplorer(alpha=0.5, pos_weight=12.0, sampler=True)
+    frame = e.frame()
+    assert len(frame) == 9
+    assert frame.loc["effective ratio", "value"] == cell(e, "effective_ratio") == "144"
+    assert frame.loc["constant-weight ratio", "value"] == "12"  # no float noise
+    assert frame.loc["BCE pos_weight with the same p*", "value"] == cell(e, "equivalent_pos_weight")
+
+
+def test_listeners_run_after_every_redraw():
+    e = WeightsExplorer()
+    seen = []
+    e.on_update(lambda: seen.append(e.settings()["gamma"]))
+    e.gamma_slider.value = 1.0
+    e.set(gamma=0.0, alpha=0.5)
+    assert seen == [1.0, 0.0]
+
+
+def test_notes_say_gamma_moves_q_star_away_from_0_5():
+    assert "q* at any threshold but 0.5" in WeightsExplorer().notes.value

@@ -6,7 +6,6 @@ heavy is imported until the command runs.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 
@@ -39,6 +38,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from brr_lab import strict_json
     from brr_lab._validation import invalid
     from brr_lab.scoring import PostProcessing, choose_threshold, load_scoring_data, validate_threshold
     from brr_lab.scoring.events import EventScorer
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         out, text = scores.as_dict(), scores.to_text()
     out["unscored_annotation_files"] = len(unscored)
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(strict_json.dumps(out, indent=2))  # a NaN (no seizure, no detection) is null
     else:
         print(text)
         if unscored:

@@ -16,7 +16,8 @@ def register(subparsers) -> None:
         "sweep",
         help="train a grid of alpha x pos_weight x gamma x sampler settings in one vectorised run",
         description="Train one copy of the default EEG model per setting, all at once, and "
-        "print validation AUROC, AUPRC and predicted-positive rate for each, next to q*. "
+        "print validation AUROC, AUPRC and predicted-positive rate for each, next to q*, and the "
+        "SzCORE event sensitivity at 10 false alarms per 24 h (threshold chosen on calibration). "
         "Lists are comma-separated; 'none' switches alpha, pos_weight or the sampler off.",
     )
     p.add_argument("--alpha", type=_list(_optional_float), default=DEFAULT_ALPHA,
@@ -39,6 +40,9 @@ def register(subparsers) -> None:
                    "(default: the generated cohort of `brr-lab repro`)")
     p.add_argument("--difficulty", type=float, default=None, metavar="X",
                    help="seizure amplitude of the generated cohort (default 3)")
+    p.add_argument("--no-events", action="store_true",
+                   help="skip the SzCORE event scores (event sensitivity and false alarms per 24 h "
+                   "on the event recordings, at 0.5 and at the calibration threshold for 10 per 24 h)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -88,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
                                seeds=list(range(args.seeds)))
     cohort = load_cohort(args.data, difficulty=args.difficulty)
     kwargs = {} if args.epochs is None else {"epochs": args.epochs}
-    result = sweep.train_sweep(cohort, settings, device=args.device, strategy=args.strategy, **kwargs)
+    result = sweep.train_sweep(cohort, settings, device=args.device, strategy=args.strategy,
+                               events=not getattr(args, "no_events", False), **kwargs)
     if args.json:
         print(strict_json.dumps(result.as_dict(), indent=2))
     else:
@@ -98,8 +103,11 @@ def run(args: argparse.Namespace) -> int:
 
 def format_table(result, source: str) -> str:
     e = result.evidence
+    events = "event_sensitivity" in (result.rows[0] if result.rows else {})
     head = (f"{'alpha':>6} {'gamma':>5} {'pos_w':>6} {'sampler':>7} {'seed':>4} "
             f"{'q*':>6} {'AUROC':>6} {'95% CI':>10} {'AUPRC':>6} {'pred+':>6}")
+    if events:
+        head += f" {'sens@.5':>7} {'FA/d':>5} {'thr@10':>7} {'sens':>5} {'FA/d':>5}"
     lines = [source, f"{len(result.rows)} settings, {result.epochs} epochs, {result.seconds:.1f} s on "
              f"{result.device}; scored on {e['n_val_recordings']} validation recordings "
              f"({e['n_val_seizures']} seizures, {e['n_val_windows']} windows)", "", head]
@@ -109,11 +117,27 @@ def format_table(result, source: str) -> str:
     for r in result.rows:
         ci = r.get("auroc_ci") or [None, None]
         ci_text = "n/a" if None in ci else f"{ci[0]:.2f}-{ci[1]:.2f}"
-        lines.append(f"{fmt(r['alpha'], 'g'):>6} {r['gamma']:>5g} {fmt(r['pos_weight'], 'g'):>6} "
-                     f"{fmt(r['sampler_fraction'], 'g'):>7} {r['seed']:>4} {r['q_star']:>6.3f} "
-                     f"{fmt(r['auroc'], '.3f'):>6} {ci_text:>10} {fmt(r['auprc'], '.3f'):>6} "
-                     f"{fmt(r['pred_pos_rate'], '.1%'):>6}")
+        line = (f"{fmt(r['alpha'], 'g'):>6} {r['gamma']:>5g} {fmt(r['pos_weight'], 'g'):>6} "
+                f"{fmt(r['sampler_fraction'], 'g'):>7} {r['seed']:>4} {r['q_star']:>6.3f} "
+                f"{fmt(r['auroc'], '.3f'):>6} {ci_text:>10} {fmt(r['auprc'], '.3f'):>6} "
+                f"{fmt(r['pred_pos_rate'], '.1%'):>6}")
+        if events:
+            m = r.get("threshold_moved") or {}
+            line += (f" {fmt(_num(r['event_sensitivity']), '.2f'):>7} {fmt(_num(r['fa_per_24h']), '.1f'):>5} "
+                     f"{fmt(m.get('threshold'), '.3g'):>7} {fmt(_num(m.get('event_sensitivity')), '.2f'):>5} "
+                     f"{fmt(_num(m.get('fa_per_24h')), '.1f'):>5}")
+        lines.append(line)
     lines += ["", f"AUPRC of a constant model = validation prevalence ({e['val_prevalence']:.3f}); "
               "pred+ = share of validation windows with p >= 0.5; q* = posterior above which the "
               "loss minimiser says positive at 0.5; 95% CI: bootstrap over validation recordings."]
+    if events:
+        lines.append(f"events (SzCORE) on {e['n_event_seizures']} seizures in {e['n_event_recordings']} "
+                     f"validation event recordings ({e['event_hours']:.1f} h): sens = event sensitivity, "
+                     f"FA/d = false alarms per 24 h, at 0.5 and at thr@10, the threshold chosen on "
+                     f"{e['calibration_event_hours']:.1f} h of calibration recordings for at most 10 per 24 h.")
     return "\n".join(lines)
+
+
+def _num(x):
+    """NaN (undefined) reads as 'none' in the table, like a missing value."""
+    return None if x is None or x != x else x

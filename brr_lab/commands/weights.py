@@ -80,7 +80,8 @@ def format_table(setup, out: dict) -> str:
         ("effective ratio (loss weights x sampler)", f"{out['effective_ratio']:.4g}"),
         ("q* (posterior above which 0.5 says positive)", f"{out['q_star']:.3f}"),
         ("p* (best constant prediction)", f"{out['p_star']:.3f}"),
-        ("equivalent BCE pos_weight", f"{out['equivalent_pos_weight']:.4g}"),
+        ("BCE pos_weight with the same q* (= effective ratio)", f"{out['effective_ratio']:.4g}"),
+        ("BCE pos_weight with the same p*", f"{out['equivalent_pos_weight']:.4g}"),
         ("positives' gradient share at p=0.5", f"{out['pos_grad_share_at_init']:.1%}"),
         (f"positives' gradient share at p=prior ({pi:.4g})", f"{out['pos_grad_share_at_prior']:.1%}"),
     ]

@@ -78,7 +78,7 @@ class LossSettings(_Section):
     kind: Literal["bce", "focal"] = Field("bce", description="'bce' or 'focal'")
     alpha: Real | None = Field(None, ge=0, le=1, description="a float in [0, 1] (focal alpha, "
                                "the weight of POSITIVES), or null (off)")
-    gamma: Real = Field(2.0, ge=0, description="a float >= 0 (focusing; not a class weight)")
+    gamma: Real = Field(2.0, ge=0, description="a float >= 0 (focusing; moves q* at thresholds other than 0.5)")
     pos_weight: Union[Annotated[Real, Field(gt=0)], Literal["auto", "sqrt"], None] = Field(
         None, description="a number > 0, 'auto' (= n_neg/n_pos), 'sqrt' (its square root), "
         "or null (off)")

@@ -17,7 +17,9 @@ _WHERE = {
     "report": ("DatasetReport",),
     "sample": ("make_sample",),
     "synth": ("simulate_recordings",),
+    "synth_long": ("simulate_long_recordings", "iter_long_recordings"),
     "windowing": ("WindowSet", "make_windows"),
+    "signals": ("SignalSet", "make_signals"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 

@@ -1,9 +1,12 @@
 """Label guards: refuse to train on labels that cannot teach anything.
 
-All-background labels are what a broken annotation parser produces (the likely
-cause of the original project's "AUROC 0.5, every prediction 0"). Such a data set
-trains a model to say "no" and gives an AUROC that is undefined (NaN, or 0.5 from
-wrappers that paper over it), so it is an error before any training.
+All-background labels are what a broken annotation parser produces. The original
+project's release notes for v0.2.0 ("Critical Bug Fixes", in the public repository
+github.com/Clarity-Digital-Twin/brain-go-brr-v2) record that training "detected 0%
+seizures due to broken TUSZ CSV_BI parser". Such labels train a model to say "no", and
+AUROC on them is undefined: scikit-learn 1.9 returns NaN with a warning, torchmetrics 1.9
+returns 0 with a warning, and a hand-written ``except ValueError: auroc = 0.5`` fallback
+prints 0.5 with any library that raises instead. So they are an error before any training.
 """
 from __future__ import annotations
 
@@ -53,5 +56,6 @@ def check_labels(y: Any, *, context: str = "", labels_seen: Mapping[str, int] | 
         causes = "; ".join(f"({i}) {c}" for i, c in enumerate(LIKELY_CAUSES, start=1))
         raise SingleClassLabelsError(
             f"{where}all {n} window labels are {kind}: a model trained on them learns nothing and AUROC "
-            f"is undefined (often reported as 0.5). Likely causes: {causes}.{seen}"
+            f"is undefined (NaN or an error from scikit-learn; a fallback that catches the error may "
+            f"print 0.5). Likely causes: {causes}.{seen}"
         )

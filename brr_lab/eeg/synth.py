@@ -16,6 +16,9 @@ Seizure time is planned so that the default windowing (2 s windows, 1 s stride,
 any-overlap rule) yields about ``target_prevalence`` positive windows (1/13: 12
 background windows per seizure window, as in TUSZ). That is a design target of
 the generator, stated here, not a property found in data.
+
+:mod:`brr_lab.eeg.synth_long` makes the other kind a detector is judged on: long
+recordings with rare seizures, from the same pieces.
 """
 from __future__ import annotations
 
@@ -191,10 +194,17 @@ def _simulate_one(rng: np.random.Generator, name: str, n_samples: int, seizure_s
                      meta={"seizure_events": events, "background_uv": background_uv})
 
 
-def _pink_background(rng: np.random.Generator, n_samples: int) -> np.ndarray:
-    """Unit-variance 1/f^beta noise per channel, correlated between neighbouring electrodes."""
-    beta = rng.uniform(1.4, 2.0)
-    freqs = np.fft.rfftfreq(n_samples, d=1.0 / SFREQ)
+def _pink_background(rng: np.random.Generator, n_samples: int, sfreq: float = SFREQ,
+                     beta: float | None = None) -> np.ndarray:
+    """Unit-variance 1/f^beta noise per channel, correlated between neighbouring electrodes.
+
+    Below 256 Hz the variance is that of the 256 Hz process band-limited to the lower
+    Nyquist frequency (what resampling a 256 Hz recording leaves), not 1. ``beta``: the
+    1/f exponent, drawn from ``rng`` when None.
+    """
+    if beta is None:
+        beta = rng.uniform(1.4, 2.0)
+    freqs = np.fft.rfftfreq(n_samples, d=1.0 / sfreq)
     # (f + 1) keeps the lowest frequencies from drifting without bound; DC removed.
     shape = 1.0 / (freqs + 1.0) ** (beta / 2.0)
     shape /= np.sqrt(1.0 + (freqs / 30.0) ** 8)  # scalp EEG holds little power above ~30 Hz
@@ -203,14 +213,29 @@ def _pink_background(rng: np.random.Generator, n_samples: int) -> np.ndarray:
                 + 1j * rng.standard_normal((len(STANDARD_CHANNELS), freqs.size))) * shape
     sources = np.fft.irfft(spectrum, n=n_samples, axis=1)
     sources /= sources.std(axis=1, keepdims=True)
+    if sfreq != SFREQ:
+        sources *= _band_share(beta, sfreq)
     mixing = np.linalg.cholesky(np.exp(-_DIST / 0.5))
     return mixing @ sources
 
 
-def _smooth_envelope(rng: np.random.Generator, t: np.ndarray, cutoff_hz: float) -> np.ndarray:
+def _background_shape(freqs: np.ndarray, beta: float) -> np.ndarray:
+    shape = 1.0 / (freqs + 1.0) ** (beta / 2.0)
+    return shape / np.sqrt(1.0 + (freqs / 30.0) ** 8)
+
+
+def _band_share(beta: float, sfreq: float) -> float:
+    """RMS of the 256 Hz background below ``sfreq / 2``, relative to all of it."""
+    freqs = np.linspace(0.0, SFREQ / 2, 2 ** 16 + 1)[1:]
+    power = _background_shape(freqs, beta) ** 2
+    return float(np.sqrt(power[freqs < sfreq / 2].sum() / power.sum()))
+
+
+def _smooth_envelope(rng: np.random.Generator, t: np.ndarray, cutoff_hz: float,
+                     sfreq: float = SFREQ) -> np.ndarray:
     """A slowly varying positive envelope (low-passed noise), mean about 1."""
     n = t.size
-    freqs = np.fft.rfftfreq(n, d=1.0 / SFREQ)
+    freqs = np.fft.rfftfreq(n, d=1.0 / sfreq)
     spectrum = (rng.standard_normal(freqs.size) + 1j * rng.standard_normal(freqs.size)) * (freqs < cutoff_hz)
     spectrum[0] = 0.0
     slow = np.fft.irfft(spectrum, n=n)
@@ -218,11 +243,16 @@ def _smooth_envelope(rng: np.random.Generator, t: np.ndarray, cutoff_hz: float) 
     return np.exp(0.35 * slow)
 
 
-def _alpha_rhythm(rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
-    """Posterior alpha (9-11 Hz), waxing and waning, in units of background RMS."""
-    freq = rng.uniform(9.0, 11.0)
-    phase_jitter = np.cumsum(rng.standard_normal(t.size)) * 0.01
-    wave = np.sin(2 * np.pi * freq * t + phase_jitter) * _smooth_envelope(rng, t, 0.3)
+def _alpha_rhythm(rng: np.random.Generator, t: np.ndarray, sfreq: float = SFREQ,
+                  freq: float | None = None) -> np.ndarray:
+    """Posterior alpha (9-11 Hz; ``freq`` drawn from ``rng`` when None), waxing and waning,
+    in units of background RMS."""
+    if freq is None:
+        freq = rng.uniform(9.0, 11.0)
+    # A random walk of the phase: the same spread per second at any rate.
+    step = 0.01 if sfreq == SFREQ else 0.01 * math.sqrt(SFREQ / sfreq)
+    phase_jitter = np.cumsum(rng.standard_normal(t.size)) * step
+    wave = np.sin(2 * np.pi * freq * t + phase_jitter) * _smooth_envelope(rng, t, 0.3, sfreq)
     # Weight by distance from the occipital pole: O1/O2 full, frontal almost none.
     weight = np.exp(-np.linalg.norm(_XY - np.array([0.0, -1.0]), axis=1) ** 2 / (2 * 0.45 ** 2))
     return 0.9 * weight[:, None] * wave[None, :]
@@ -239,41 +269,84 @@ def _spike_and_wave(phase: np.ndarray) -> np.ndarray:
 
 
 def _seizure(rng: np.random.Generator, t: np.ndarray, start: float, stop: float,
-             amplitude: float) -> tuple[np.ndarray, SyntheticSeizure, np.ndarray]:
-    """Seizure signal (background-RMS units), its description, and a 0-1 'on' mask per channel."""
+             amplitude: float, sfreq: float = SFREQ) -> tuple[np.ndarray, SyntheticSeizure, np.ndarray]:
+    """Seizure signal (background-RMS units), its description, and a 0-1 'on' mask per channel,
+    over the whole of ``t``."""
+    (lo, signal_part), (a, blocked_part), event = _seizure_parts(rng, t, start, stop, amplitude, sfreq)
+    signal = np.zeros((len(STANDARD_CHANNELS), t.size))
+    signal[:, lo:lo + signal_part.shape[1]] = signal_part
+    blocked = np.zeros_like(signal)
+    blocked[:, a:a + blocked_part.shape[1]] = blocked_part
+    return signal, event, blocked
+
+
+def _seizure_parts(rng: np.random.Generator, t: np.ndarray, start: float, stop: float,
+                   amplitude: float, sfreq: float = SFREQ):
+    """``((first sample, signal), (first sample, 'on' mask), description)`` of one seizure;
+    zero outside the samples returned.
+
+    ``t``: the sample times at ``sfreq``. Below 256 Hz the signal is computed at 256 Hz over
+    the seizure's seconds (plus a second each side) and FFT-resampled to ``sfreq``: the
+    spikes hold power above the lower Nyquist frequency, which must be filtered, not aliased.
+    """
     focus_index = int(rng.integers(len(STANDARD_CHANNELS)))
     generalised = rng.random() < 0.3
     radius = 3.0 if generalised else rng.uniform(0.45, 0.7)
     speed = rng.uniform(0.15, 0.4)  # disc units per second
     f0, f1 = rng.uniform(6.5, 8.5), rng.uniform(2.5, 3.5)
-    duration = stop - start
+    distance = _DIST[focus_index]
+    gain = np.exp(-distance ** 2 / (2 * radius ** 2))
     # Only the samples inside the seizure are computed; the rest stays zero.
     a, b = np.searchsorted(t, start, side="left"), np.searchsorted(t, stop, side="left")
-    ts = t[a:b]
+    per_channel_env, wave = _seizure_shape(t[a:b], start, stop, f0, f1, distance, speed)
+    if sfreq == SFREQ:
+        lo, signal = a, amplitude * gain[:, None] * per_channel_env * wave
+    else:
+        k = int(round(SFREQ / sfreq))
+        pad = int(math.ceil(sfreq))
+        lo, hi = max(a - pad, 0), min(b + pad, t.size)
+        fine_t = np.arange(lo * k, hi * k) / SFREQ
+        inside = (fine_t >= start) & (fine_t < stop)
+        fine_env, fine_wave = _seizure_shape(fine_t[inside], start, stop, f0, f1, distance, speed)
+        fine = np.zeros((len(STANDARD_CHANNELS), fine_t.size))
+        fine[:, inside] = amplitude * gain[:, None] * fine_env * fine_wave
+        signal = _fft_resample(fine, hi - lo)
+    blocked = np.clip(per_channel_env * 1.5, 0.0, 1.0)
+    involved = tuple(ch for ch, g in zip(STANDARD_CHANNELS, gain) if g >= 0.5)
+    event = SyntheticSeizure(start_s=start, stop_s=stop, focus=STANDARD_CHANNELS[focus_index],
+                             seizure_type="gnsz" if generalised else "fnsz",
+                             freq_start_hz=float(f0), freq_stop_hz=float(f1), amplitude=float(amplitude),
+                             involved=involved)
+    return (lo, signal), (a, blocked), event
+
+
+def _fft_resample(x: np.ndarray, m: int) -> np.ndarray:
+    """``x`` (channels, n samples) to ``m < n`` samples over the same span: the spectrum is cut
+    below the new Nyquist frequency (its own bin dropped), amplitudes kept."""
+    n = x.shape[1]
+    spectrum = np.fft.rfft(x, axis=1)[:, : m // 2 + 1]
+    if m % 2 == 0:
+        spectrum[:, -1] = 0.0
+    return np.fft.irfft(spectrum, n=m, axis=1) * (m / n)
+
+
+def _seizure_shape(ts: np.ndarray, start: float, stop: float, f0: float, f1: float,
+                   distance: np.ndarray, speed: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel envelope and spike-and-wave at the times ``ts`` (256 Hz steps) of one seizure."""
+    duration = stop - start
     u = (ts - start) / duration
     freq = f0 + (f1 - f0) * u ** 0.7                       # slows from f0 to f1
     phase = np.cumsum(freq) / SFREQ
     ramp_up, ramp_down = 0.25, 0.2
     envelope = np.where(u < ramp_up, np.sin(0.5 * np.pi * u / ramp_up) ** 2,
                         np.where(u > 1 - ramp_down, np.sin(0.5 * np.pi * (1 - u) / ramp_down) ** 2, 1.0))
-    distance = _DIST[focus_index]
-    gain = np.exp(-distance ** 2 / (2 * radius ** 2))
     delay = distance / speed                                 # onset spreads outwards from the focus
     recruited = 1.0 / (1.0 + np.exp(-((ts[None, :] - start) - delay[:, None]) / 0.5))
     per_channel_env = envelope[None, :] * recruited
     # Each channel lags the focus slightly, so the rhythm is not copied sample for sample.
     lag = (distance * 0.02)[:, None]
     wave = _spike_and_wave(phase[None, :] - lag * freq[None, :])
-    signal = np.zeros((len(STANDARD_CHANNELS), t.size))
-    signal[:, a:b] = amplitude * gain[:, None] * per_channel_env * wave
-    blocked = np.zeros_like(signal)
-    blocked[:, a:b] = np.clip(per_channel_env * 1.5, 0.0, 1.0)
-    involved = tuple(ch for ch, g in zip(STANDARD_CHANNELS, gain) if g >= 0.5)
-    event = SyntheticSeizure(start_s=start, stop_s=stop, focus=STANDARD_CHANNELS[focus_index],
-                             seizure_type="gnsz" if generalised else "fnsz",
-                             freq_start_hz=float(f0), freq_stop_hz=float(f1), amplitude=float(amplitude),
-                             involved=involved)
-    return signal, event, blocked
+    return per_channel_env, wave
 
 
 def seizure_event_dict(event: SyntheticSeizure) -> dict:

@@ -11,6 +11,9 @@ Every window carries its recording, start time and seizure fraction, so a rule c
 be re-applied or audited later. Windows start at 0 and step by ``stride_s``; the
 tail shorter than one window is not windowed (at most ``window_s`` seconds), and
 the report counts any seizure no positive window covers.
+
+Long recordings (hours of them) are better kept whole: :class:`brr_lab.eeg.signals.SignalSet`
+holds each recording's samples once, prepared as here, and cuts the same windows on demand.
 """
 from __future__ import annotations
 
@@ -123,6 +126,57 @@ def _samples(seconds: float, sfreq: float, param: str) -> int:
     return int(round(n))
 
 
+def _check_settings(window_s, stride_s, label_rule, min_fraction, sfreq, l_freq, h_freq, where: str):
+    window_s = check_real(window_s, "window_s", where, low=0.0, low_open=True)
+    stride_s = check_real(stride_s, "stride_s", where, low=0.0, low_open=True)
+    if label_rule not in LABEL_RULES:
+        raise invalid("label_rule", where, f"one of {LABEL_RULES}", label_rule)
+    min_fraction = check_real(min_fraction, "min_fraction", where, low=0.0, high=1.0, low_open=True)
+    if sfreq is not None:
+        sfreq = check_real(sfreq, "sfreq", where, low=0.0, low_open=True)
+    for name, value in (("l_freq", l_freq), ("h_freq", h_freq)):
+        if value is not None:
+            check_real(value, name, where, low=0.0, low_open=True)
+    return window_s, stride_s, min_fraction, sfreq
+
+
+def _check_recordings(recordings, where: str) -> None:
+    if not all(isinstance(r, Recording) for r in recordings):
+        raise invalid("recordings", where, "a list of Recording",
+                      sorted({type(r).__name__ for r in recordings}))
+
+
+def _prepared(rec: Recording, channels: list[str], first: str, rate: float | None, window_s: float,
+              stride_s: float, sfreq: float | None, l_freq: float | None, h_freq: float | None,
+              where: str) -> tuple[np.ndarray, float, float, int, int]:
+    """One recording filtered and resampled as asked: ``(data in volts, its rate, the common
+    rate, window samples, stride samples)``. The recording passed in is not changed."""
+    if list(rec.raw.ch_names) != channels:
+        raise ValueError(f"Recording {rec.name!r} has channels {rec.raw.ch_names}, but "
+                         f"{first!r} has {channels}; all recordings must share channels.")
+    raw = rec.raw
+    if l_freq is not None or h_freq is not None or (sfreq is not None and raw.info["sfreq"] != sfreq):
+        raw = raw.copy().load_data()
+        if l_freq is not None or h_freq is not None:
+            raw.filter(l_freq, h_freq, verbose="error")
+        if sfreq is not None and raw.info["sfreq"] != sfreq:
+            raw.resample(sfreq, verbose="error")
+    fs = float(raw.info["sfreq"])
+    if rate is None:
+        rate = fs
+    elif fs != rate:
+        raise invalid("sfreq", where, "a rate to resample to when recordings differ in rate",
+                      f"None, with {rec.name!r} at {fs:g} Hz and others at {rate:g} Hz")
+    win = _samples(window_s, fs, "window_s")
+    step = _samples(stride_s, fs, "stride_s")
+    data = raw.get_data()
+    if data.shape[1] < win:
+        raise invalid("window_s", where, f"at most the length of every recording; recording "
+                      f"{rec.name!r} lasts {data.shape[1] / fs:g} s ({data.shape[1]} samples at "
+                      f"{fs:g} Hz)", window_s)
+    return data, fs, rate, win, step
+
+
 def seizure_fractions(starts_s: np.ndarray, window_s: float,
                       seizures: list[tuple[float, float]]) -> np.ndarray:
     """Fraction of each window ``[start, start + window_s]`` covered by the (merged) seizures."""
@@ -163,21 +217,11 @@ def make_windows(recordings: Sequence[Recording], *, window_s: float = DEFAULT_W
     if isinstance(recordings, Recording):
         raise invalid("recordings", _WHERE, "a list of Recording", "a single Recording")
     recordings = list(recordings)
-    if not all(isinstance(r, Recording) for r in recordings):
-        raise invalid("recordings", _WHERE, "a list of Recording",
-                      sorted({type(r).__name__ for r in recordings}))
+    _check_recordings(recordings, _WHERE)
     if not recordings:
         raise invalid("recordings", _WHERE, "a non-empty list of Recording", recordings)
-    window_s = check_real(window_s, "window_s", _WHERE, low=0.0, low_open=True)
-    stride_s = check_real(stride_s, "stride_s", _WHERE, low=0.0, low_open=True)
-    if label_rule not in LABEL_RULES:
-        raise invalid("label_rule", _WHERE, f"one of {LABEL_RULES}", label_rule)
-    min_fraction = check_real(min_fraction, "min_fraction", _WHERE, low=0.0, high=1.0, low_open=True)
-    if sfreq is not None:
-        sfreq = check_real(sfreq, "sfreq", _WHERE, low=0.0, low_open=True)
-    for name, value in (("l_freq", l_freq), ("h_freq", h_freq)):
-        if value is not None:
-            check_real(value, name, _WHERE, low=0.0, low_open=True)
+    window_s, stride_s, min_fraction, sfreq = _check_settings(window_s, stride_s, label_rule,
+                                                              min_fraction, sfreq, l_freq, h_freq, _WHERE)
     names = [r.name for r in recordings]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -187,29 +231,8 @@ def make_windows(recordings: Sequence[Recording], *, window_s: float = DEFAULT_W
     X_parts, starts, fractions, owners, info = [], [], [], [], {}
     rate: float | None = None
     for rec in recordings:
-        if list(rec.raw.ch_names) != channels:
-            raise ValueError(f"Recording {rec.name!r} has channels {rec.raw.ch_names}, but "
-                             f"{recordings[0].name!r} has {channels}; all recordings must share channels.")
-        raw = rec.raw
-        if l_freq is not None or h_freq is not None or (sfreq is not None and raw.info["sfreq"] != sfreq):
-            raw = raw.copy().load_data()
-            if l_freq is not None or h_freq is not None:
-                raw.filter(l_freq, h_freq, verbose="error")
-            if sfreq is not None and raw.info["sfreq"] != sfreq:
-                raw.resample(sfreq, verbose="error")
-        fs = float(raw.info["sfreq"])
-        if rate is None:
-            rate = fs
-        elif fs != rate:
-            raise invalid("sfreq", _WHERE, "a rate to resample to when recordings differ in rate",
-                          f"None, with {rec.name!r} at {fs:g} Hz and others at {rate:g} Hz")
-        win = _samples(window_s, fs, "window_s")
-        step = _samples(stride_s, fs, "stride_s")
-        data = raw.get_data()
-        if data.shape[1] < win:
-            raise invalid("window_s", _WHERE, f"at most the length of every recording; recording "
-                          f"{rec.name!r} lasts {data.shape[1] / fs:g} s ({data.shape[1]} samples at "
-                          f"{fs:g} Hz)", window_s)
+        data, fs, rate, win, step = _prepared(rec, channels, recordings[0].name, rate, window_s,
+                                              stride_s, sfreq, l_freq, h_freq, _WHERE)
         n = (data.shape[1] - win) // step + 1
         view = np.lib.stride_tricks.sliding_window_view(data, win, axis=1)[:, : n * step : step]
         X_parts.append(np.ascontiguousarray(view.transpose(1, 0, 2), dtype=np.float32) * np.float32(1e6))
@@ -228,3 +251,4 @@ def make_windows(recordings: Sequence[Recording], *, window_s: float = DEFAULT_W
         sfreq=float(rate), label_rule=label_rule, window_s=window_s, stride_s=stride_s,
         min_fraction=min_fraction if label_rule == "fraction" else None, recording_info=info,
     )
+

@@ -10,6 +10,7 @@ rounded up to whole seconds), as ``timescoring`` divides by them.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -51,6 +52,7 @@ class SzcoreParameters:
                                        minDurationBetweenEvents=self.min_gap_s)
 
 
+@functools.lru_cache(maxsize=None)  # a metadata lookup: was a third of choosing a threshold
 def _timescoring_version() -> str:
     try:
         return version("timescoring")

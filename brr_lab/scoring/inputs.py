@@ -57,7 +57,14 @@ class ScoringData:
 
     def windows_of(self, name: str) -> np.ndarray:
         """Indices of the windows of recording ``name``, in time order."""
-        return np.flatnonzero(self.predictions.recording == name)
+        index = self.__dict__.get("_index")
+        if index is None:  # once per data set: name -> its window indices
+            names = self.predictions.recording
+            order = np.argsort(names, kind="stable")
+            keys, starts = np.unique(names[order], return_index=True)
+            index = dict(zip(keys.tolist(), np.split(order, starts[1:])))
+            object.__setattr__(self, "_index", index)
+        return index.get(name, np.zeros(0, dtype=np.int64))
 
 
 def merge_spans(spans) -> tuple[tuple[float, float], ...]:

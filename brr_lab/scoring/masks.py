@@ -72,12 +72,18 @@ def second_probabilities(duration_s: float, start_s: np.ndarray, stop_s: np.ndar
     n = n_seconds(duration_s)
     prob = np.zeros(n, dtype=np.float64)
     covered = np.zeros(n, dtype=bool)
-    first = np.floor(np.asarray(start_s) + _EPS).astype(np.int64)
-    last = np.minimum(np.ceil(np.asarray(stop_s) - _EPS).astype(np.int64), n)
-    for a, b, p in zip(first, last, np.asarray(probability, dtype=np.float64)):
-        if b > a:
-            np.maximum(prob[a:b], p, out=prob[a:b])
-            covered[a:b] = True
+    first = np.floor(np.asarray(start_s, dtype=np.float64) + _EPS).astype(np.int64)
+    last = np.minimum(np.ceil(np.asarray(stop_s, dtype=np.float64) - _EPS).astype(np.int64), n)
+    p = np.asarray(probability, dtype=np.float64)
+    keep = last > first
+    first, last, p = first[keep], last[keep], p[keep]
+    if first.size:
+        # Every (window, second it covers) pair at once; each second keeps its highest value.
+        lengths = last - first
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        seconds = np.repeat(first, lengths) + offsets
+        np.maximum.at(prob, seconds, np.repeat(p, lengths))
+        covered[seconds] = True
     return prob, int(n - covered.sum())
 
 

@@ -2,12 +2,17 @@
 
 Candidates: every distinct per-second probability of the calibration set (after
 the mask rule and any smoothing; detections change only there) plus one value just
-above the highest (no detection at all). With more than ``max_candidates``
-distinct values the search is coarse-to-fine: first ``max_candidates`` values
-evenly spaced by rank (lowest and highest kept), then every distinct value
-between the best coarse candidate's two neighbours. Or pass ``candidates=`` (a
-fixed grid, searched as given). A second is positive when its probability is
-``>= threshold``.
+above the highest (no detection at all). Up to ``max_candidates`` distinct values
+every candidate is scored. With more (hours of recordings give tens of thousands,
+and each score runs timescoring on every recording) the search is a bisection over
+the candidates' ranks: sensitivity and false-alarm counts fall as the threshold
+rises (up to SzCORE's merging and splitting, which can move a count by one), so the
+edges the rules below look for (the lowest threshold within the false-alarm budget,
+the highest reaching the sensitivity target, and the edges of their ties) are found
+in about 15 scores each, and every candidate within ``neighbours`` ranks of each
+edge is scored as well; the rule then picks among all candidates scored. Or pass
+``candidates=`` (a fixed grid, searched as given). A second is positive when its
+probability is ``>= threshold``.
 
 Rules (targets are met on the CALIBRATION set):
 
@@ -38,9 +43,10 @@ from brr_lab.scoring.masks import PostProcessing
 from brr_lab.scoring.results import EventScores, json_safe
 
 DEFAULT_MAX_CANDIDATES = 200
-CANDIDATE_RULE = ("distinct per-second calibration probabilities plus one above the highest (coarse-to-"
-                  "fine over {n} rank-spaced values when there are more); positive if probability >= "
-                  "threshold")
+DEFAULT_NEIGHBOURS = 8
+CANDIDATE_RULE = ("distinct per-second calibration probabilities plus one above the highest (all of them "
+                  "up to {n}; beyond, bisection over their ranks for the rule's edges, with the {k} "
+                  "candidates either side of each edge); positive if probability >= threshold")
 TIE_RULE = {"fa_per_24h": "max sensitivity with FA/24h <= target; ties: fewer false alarms, then lower "
                           "threshold",
             "sensitivity": "min false alarms with sensitivity >= target; ties: higher sensitivity, then "
@@ -76,12 +82,13 @@ class ThresholdChoice:
     calibration: EventScores
     n_candidates: int
     max_candidates: int | None
+    neighbours: int = DEFAULT_NEIGHBOURS
     calibration_spans: dict = field(repr=False, compare=False, default_factory=dict)
     parameters: SzcoreParameters = field(repr=False, default_factory=SzcoreParameters)
     postprocessing: PostProcessing = field(repr=False, default_factory=PostProcessing)
 
     def as_dict(self) -> dict:
-        rule = (CANDIDATE_RULE.format(n=self.max_candidates) if self.max_candidates
+        rule = (CANDIDATE_RULE.format(n=self.max_candidates, k=self.neighbours) if self.max_candidates
                 else "the thresholds given (candidates=)")
         cal = self.calibration.as_dict()
         cal.pop("recordings")
@@ -125,13 +132,14 @@ def _grid(candidates) -> np.ndarray:
 def choose_threshold(cal_windows, cal_probabilities=None, target_fa_per_24h: float | None = 10.0, *,
                      target_sensitivity: float | None = None, candidates=None,
                      max_candidates: int = DEFAULT_MAX_CANDIDATES,
+                     neighbours: int = DEFAULT_NEIGHBOURS,
                      parameters: SzcoreParameters | None = None,
                      postprocessing: PostProcessing | None = None) -> ThresholdChoice:
     """Pick a threshold on calibration data (a WindowSet and its probabilities, or ScoringData).
 
     Give ``target_sensitivity`` to aim at a sensitivity instead of the default
     10 false alarms per 24 h (the FA target is then ignored). See the module
-    docstring for candidates and ties.
+    docstring for candidates, the search and ties.
     """
     where = "choose_threshold"
     data = _as_data(cal_windows, cal_probabilities, "cal", where)
@@ -144,17 +152,14 @@ def choose_threshold(cal_windows, cal_probabilities=None, target_fa_per_24h: flo
         raise invalid("target_fa_per_24h", where, "a rate >= 0 unless target_sensitivity is given", None)
     if isinstance(max_candidates, bool) or not isinstance(max_candidates, int) or max_candidates < 2:
         raise invalid("max_candidates", where, "an integer >= 2", max_candidates)
+    if isinstance(neighbours, bool) or not isinstance(neighbours, int) or neighbours < 0:
+        raise invalid("neighbours", where, "an integer >= 0", neighbours)
     scorer = EventScorer(data, parameters, postprocessing)
     values = scorer.candidate_values()
     none = float(np.nextafter(values[-1], np.inf))  # detects nothing
     if scorer.score(none).n_seizures == 0:
         raise invalid("cal_windows", where, "calibration data holding at least one seizure",
                       "recordings without seizures")
-    coarse = np.arange(values.size)
-    if candidates is None and values.size > max_candidates:
-        coarse = np.unique(np.round(np.linspace(0, values.size - 1, max_candidates)).astype(int))
-    grid = _grid(candidates) if candidates is not None else np.append(values[coarse], none)
-    results = {float(t): scorer.score(float(t)) for t in grid}
 
     def key(r: EventScores):  # larger is better
         sens = -1.0 if math.isnan(r.sensitivity) else r.sensitivity
@@ -163,19 +168,82 @@ def choose_threshold(cal_windows, cal_probabilities=None, target_fa_per_24h: flo
         ok = sens >= goal - 1e-12
         return (ok, -r.n_false_alarms if ok else sens, sens, r.threshold)
 
+    if candidates is not None:
+        results = {float(t): scorer.score(float(t)) for t in _grid(candidates)}
+    elif values.size <= max_candidates:
+        results = {float(t): scorer.score(float(t)) for t in np.append(values, none)}
+    else:
+        results = _bisection(scorer, np.append(values, none), target, goal, neighbours)
     best = max(results.values(), key=key)
-    if candidates is None and coarse.size < values.size and best.threshold != none:
-        at = int(np.searchsorted(values[coarse], best.threshold))
-        lo, hi = coarse[max(at - 1, 0)], coarse[min(at + 1, coarse.size - 1)]
-        results.update({float(t): scorer.score(float(t)) for t in values[lo:hi + 1]
-                        if float(t) not in results})
-        best = max(results.values(), key=key)
     met = key(best)[0]
     return ThresholdChoice(threshold=best.threshold, target=target, target_value=goal, met_target=bool(met),
                            calibration=best, n_candidates=len(results),
                            max_candidates=None if candidates is not None else max_candidates,
-                           calibration_spans=_spans(data), parameters=scorer.parameters,
-                           postprocessing=scorer.post)
+                           neighbours=neighbours, calibration_spans=_spans(data),
+                           parameters=scorer.parameters, postprocessing=scorer.post)
+
+
+def _bisection(scorer: EventScorer, grid: np.ndarray, target: str, goal: float,
+               neighbours: int) -> dict[float, EventScores]:
+    """Scores at the edges the rule looks for, found by bisection over ``grid`` (ascending,
+    its last value detecting nothing), and at ``neighbours`` candidates either side of each."""
+    results: dict[float, EventScores] = {}
+    last = grid.size - 1
+
+    def at(i: int) -> EventScores:
+        t = float(grid[i])
+        if t not in results:
+            results[t] = scorer.score(t)
+        return results[t]
+
+    def sens(i: int) -> float:
+        value = at(i).sensitivity
+        return -1.0 if math.isnan(value) else value
+
+    def n_fa(i: int) -> int:
+        return at(i).n_false_alarms
+
+    def first(lo: int, hi: int, ok) -> int:
+        """The lowest index in [lo, hi] where ``ok`` holds, ``ok(hi)`` assumed true."""
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ok(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def final(lo: int, hi: int, ok) -> int:
+        """The highest index in [lo, hi] where ``ok`` holds, ``ok(lo)`` assumed true."""
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if ok(mid):
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    eps = 1e-12
+    if target == "fa_per_24h":
+        # The lowest threshold within the budget (detecting nothing always is), then the
+        # highest keeping its sensitivity, then the lowest with that one's false alarms.
+        b = first(0, last, lambda i: at(i).fa_per_24h <= goal + eps)
+        top = sens(b)
+        c = final(b, last, lambda i: sens(i) >= top - eps)
+        fewest = n_fa(c)
+        edges = [b, c, first(b, c, lambda i: n_fa(i) <= fewest)]
+    else:
+        reach = sens(0) >= goal - eps
+        floor = goal if reach else sens(0)  # not reachable: the highest sensitivity there is
+        c = final(0, last, lambda i: sens(i) >= floor - eps)
+        fewest = n_fa(c)
+        d = first(0, c, lambda i: n_fa(i) <= fewest)
+        top = sens(d)
+        edges = [c, d, final(d, c, lambda i: sens(i) >= top - eps)]
+    for edge in edges:
+        for i in range(max(edge - neighbours, 0), min(edge + neighbours, last) + 1):
+            at(i)
+    return results
 
 
 def _overlapping(a: dict, b: dict) -> list[str]:

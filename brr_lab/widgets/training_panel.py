@@ -7,8 +7,12 @@ progress bar and redraws AUROC and AUPRC on the monitor windows (calibration rec
 AUPRC beside the prevalence, its value for a constant output), the predicted-positive rate
 at 0.5 and the positives' share of the gradient on the logits. At the end it shows the
 final figures on the validation recordings with their 95% intervals and how many
-seizures they rest on, the diagnosis (:mod:`brr_lab.diagnosis`) and what to check next;
-for ``labels-all-zero`` it shows what the label guard said first.
+seizures they rest on; the final model's SzCORE event sensitivity and false alarms per
+24 h on the validation event recordings, at the run's threshold and at the threshold
+chosen on the calibration event recordings for 10 false alarms per 24 h, with their
+intervals and the hours and seizures behind them; the diagnosis
+(:mod:`brr_lab.diagnosis`) and what to check next; for ``labels-all-zero`` it shows what
+the label guard said first.
 
 The work is :meth:`TrainingPanel.train`, callable without a kernel (the Train button only
 calls it), so tests and notebooks run the same code a click runs.
@@ -16,19 +20,17 @@ calls it), so tests and notebooks run the same code a click runs.
 from __future__ import annotations
 
 import html
-import math
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 
 from brr_lab import repro
 from brr_lab._validation import invalid
 from brr_lab.cohort import Cohort, load_cohort
 from brr_lab.diagnosis import diagnose_metrics
-from brr_lab.evaluation import ESCAPE_AUROC, evidence_note
 from brr_lab.trainer import Callback
+from brr_lab.widgets.training_view import (PLOTTED, _controls, _epoch_line, _make_figure, _plot_value,
+                                           _result, _start_lines)
 
 __all__ = ["TrainingPanel", "SEED_RANGE", "EPOCH_RANGE", "PLOTTED"]
 
@@ -38,30 +40,6 @@ _WHERE = "TrainingPanel"
 SEED_RANGE = (0, 9999)
 # Up to repro's --long budget (5 x 6 epochs), about 10 s on one CPU thread.
 EPOCH_RANGE = (1, repro.DEFAULT_EPOCHS * repro.LONG_FACTOR)
-
-# (history key, legend name, subplot column, dashed, shown in the legend), in trace order.
-# The prevalence is drawn in both plots: it is AUPRC's floor and the rate a well-calibrated
-# model would call positive.
-PLOTTED: tuple[tuple[str, str, int, bool, bool], ...] = (
-    ("val_auroc", "AUROC", 1, False, True),
-    ("val_auprc", "AUPRC", 1, False, True),
-    ("val_prevalence", "prevalence", 1, True, True),
-    ("pred_pos_rate", "predicted positive (at 0.5)", 2, False, True),
-    ("pos_grad_share", "positives' gradient share", 2, False, True),
-    ("val_prevalence", "prevalence", 2, True, False),
-)
-_COLOURS = {"val_auroc": "#1f77b4", "val_auprc": "#ff7f0e", "val_prevalence": "#555",
-            "pred_pos_rate": "#d62728", "pos_grad_share": "#2ca02c"}
-
-
-def _plot_value(x) -> float | None:
-    """NaN (AUROC on single-class labels) becomes a gap in the plot, not a point at 0."""
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-
-def _fmt(x, spec: str) -> str:
-    return "n/a" if _plot_value(x) is None else format(x, spec)
-
 
 class _LiveCallback(Callback):
     """Forwards the trainer's hooks to the panel."""
@@ -118,34 +96,11 @@ class TrainingPanel(widgets.VBox):
         _check_int(epochs, "epochs", EPOCH_RANGE)
         self.data = data
         self.threads = threads
-        self.history: list[dict] = []
-        self.row: dict | None = None
-        self.diagnosis = None
-        self._setup = None
+        self.history, self.row, self.diagnosis, self._setup = [], None, None, None
 
-        self.scenario_dropdown = widgets.Dropdown(options=list(repro.SCENARIOS), value=scenario,
-                                                  description="scenario")
-        # IntText, not a bounded box: a bounded one clamps silently; train() validates.
-        self.seed_input = widgets.IntText(value=seed, description="seed",
-                                          layout=widgets.Layout(width="12em"))
-        # continuous_update=False: only a released slider sends its value.
-        self.epochs_slider = widgets.IntSlider(value=epochs, min=EPOCH_RANGE[0],
-                                               max=EPOCH_RANGE[1], description="epochs",
-                                               continuous_update=False)
-        self.train_button = widgets.Button(description="Train", button_style="primary",
-                                           icon="play")
-        self.progress = widgets.IntProgress(value=0, min=0, max=epochs,
-                                            description=f"epoch 0/{epochs}",
-                                            style={"description_width": "7em"})
-        self.about = widgets.HTML()
-        self.result = widgets.HTML()
-        self.out = widgets.Output()
-        for w, css in ((self.scenario_dropdown, "scenario"), (self.seed_input, "seed"),
-                       (self.epochs_slider, "epochs"), (self.train_button, "train"),
-                       (self.progress, "progress"), (self.about, "about"),
-                       (self.result, "result"), (self.out, "log")):
-            w.add_class(f"brr-{css}")
-        self.figure = self._make_figure()
+        for name, widget in _controls(scenario, seed, epochs, list(repro.SCENARIOS), EPOCH_RANGE).items():
+            setattr(self, name, widget)
+        self.figure = _make_figure(self.epochs_slider.value)
 
         controls = widgets.HBox([self.scenario_dropdown, self.seed_input, self.epochs_slider,
                                  self.train_button])
@@ -238,19 +193,7 @@ class TrainingPanel(widgets.VBox):
             self.figure.update_xaxes(range=[0.5, epochs + 0.5])
 
     def _on_fit_start(self, trainer) -> None:
-        s = self.settings()
-        n_monitor = len(trainer.val_data[1]) if trainer.val_data is not None else 0
-        lines = [f"{s['scenario']}, seed {s['seed']}, {s['epochs']} epoch(s)",
-                 *self.data.describe().splitlines(),
-                 f"per epoch: {n_monitor} monitor windows of the calibration part; at the end: "
-                 "the validation recordings"]
-        if trainer.setup is not None:
-            lines += trainer.setup.summary().splitlines()
-        else:
-            lines.append("class weighting not resolved: the training labels hold one class")
-        if trainer.sampler is not None:
-            lines.append(trainer.sampler.report().describe())
-        self.out.append_stdout("\n".join(lines) + "\n")
+        self.out.append_stdout("\n".join(_start_lines(self.settings(), self.data, trainer)) + "\n")
 
     def _on_epoch_end(self, record: dict) -> None:
         self.history.append(dict(record))
@@ -258,12 +201,7 @@ class TrainingPanel(widgets.VBox):
         epoch = record["epoch"]
         self.progress.value = epoch
         self.progress.description = f"epoch {epoch}/{self.progress.max}"
-        self.out.append_stdout(
-            f"epoch {epoch}: AUROC {_fmt(record.get('val_auroc'), '.3f')}, AUPRC "
-            f"{_fmt(record.get('val_auprc'), '.3f')} (prevalence "
-            f"{_fmt(record.get('val_prevalence'), '.3f')}), predicted positive "
-            f"{_fmt(record.get('pred_pos_rate'), '.1%')}, positives' gradient share "
-            f"{_fmt(record.get('pos_grad_share'), '.1%')}, {record.get('diagnosis')}\n")
+        self.out.append_stdout(_epoch_line(record))
 
     # ---- drawing --------------------------------------------------------------------
 
@@ -271,21 +209,6 @@ class TrainingPanel(widgets.VBox):
         sc = repro.SCENARIOS[self.scenario_dropdown.value]
         self.about.value = (f"<b>{html.escape(sc.name)}</b>: {html.escape(sc.description)}<br>"
                             f"<i>claimed:</i> {html.escape(sc.claim)}")
-
-    def _make_figure(self) -> go.FigureWidget:
-        fig = make_subplots(rows=1, cols=2, subplot_titles=(
-            "ranking (monitor windows)", "calls at 0.5 (monitor) · gradient (training)"))
-        for key, name, col, dashed, legend in PLOTTED:
-            line = {"color": _COLOURS[key]}
-            if dashed:
-                line["dash"] = "dash"
-            fig.add_scatter(x=[], y=[], mode="lines+markers", name=name, line=line,
-                            showlegend=legend, row=1, col=col)
-        fig.update_xaxes(title_text="epoch", range=[0.5, self.epochs_slider.value + 0.5])
-        fig.update_yaxes(range=[0, 1.02])
-        fig.update_layout(height=340, margin={"l": 50, "r": 20, "t": 40, "b": 40},
-                          legend={"orientation": "h", "y": -0.3})
-        return go.FigureWidget(fig)
 
     def _redraw(self) -> None:
         epochs = [r["epoch"] for r in self.history]
@@ -301,40 +224,10 @@ class TrainingPanel(widgets.VBox):
                 trace.y = ys
 
     def _show_result(self, row: dict) -> None:
-        parts = []
-        text = []
-        if row.get("guard"):
-            parts.append('<p class="brr-guard" style="color:#b00"><b>The label guard stops '
-                         f"this run:</b> {html.escape(row['guard'])}</p><p>Forced past the guard "
-                         "(what a pipeline without it does), the run below shows the "
-                         "postmortem's signature.</p>")
-            text.append(f"label guard: {row['guard']}")
-            text.append("forced past the guard:")
-        final = (f"final, on the validation recordings: AUROC {_fmt(row['auroc'], '.3f')} "
-                 f"(95% CI {_interval(row['auroc_ci'], '.3f')}), AUPRC {_fmt(row['auprc'], '.3f')} "
-                 f"(prevalence {_fmt(row['prevalence'], '.3f')}), predicted positive at "
-                 f"{row['threshold']:.2g}: {_fmt(row['pred_pos_rate'], '.1%')} (95% CI "
-                 f"{_interval(row['pred_pos_rate_ci'], '.1%')}), recall {_fmt(row['recall'], '.2f')}; "
-                 f"monitor AUROC passed {ESCAPE_AUROC:g} at epoch "
-                 f"{row['escape_epoch'] if row['escape_epoch'] is not None else 'never'}")
-        evidence = "evidence: " + evidence_note(row)
-        text += [final, evidence]
-        parts.append(f"<p>{html.escape(final)}</p><p class='brr-evidence'>{html.escape(evidence)}</p>")
-        d = self.diagnosis
-        if d is not None:
-            text.append(str(d))
-            steps = "".join(f"<li>{html.escape(s)}</li>" for s in d.next_steps)
-            parts.append(f'<p><b class="brr-diagnosis">diagnosis: {html.escape(d.state)}</b> - '
-                         f"{html.escape(d.reason)}</p><ul>{steps}</ul>")
+        parts, text = _result(row, self.diagnosis)
         self.result.value = "".join(parts)
         self.out.append_stdout("\n".join(text) + "\n")
         self.progress.bar_style = "danger" if row.get("guard") else "success"
-
-
-def _interval(pair, spec: str) -> str:
-    if pair is None or any(_plot_value(v) is None for v in pair):
-        return "n/a"
-    return f"{format(pair[0], spec)}-{format(pair[1], spec)}"
 
 
 def _check_scenario(scenario) -> None:

@@ -57,13 +57,15 @@ TABLE_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("sampler_odds", "sampler odds factor", "ratio",
      "how much the sampler multiplies the odds of a positive (1 = off)"),
     ("effective_ratio", "effective ratio", "ratio",
-     "constant-weight ratio x sampler odds: what the loss trains under"),
-    ("q_star", "q*", "prob",
-     "at threshold 0.5 the optimum says positive once P(seizure) > q*; gamma does not move it"),
+     "constant-weight ratio x sampler odds: what the loss trains under; also the plain-BCE "
+     "pos_weight with the same q* at threshold 0.5"),
+    ("q_star", "q* at threshold 0.5", "prob",
+     "the optimum says positive once P(seizure) > q*; gamma does not move it at 0.5, "
+     "but does at any other threshold (the p-vs-q panel)"),
     ("p_star", "p*", "prob",
      "best constant prediction, where a model with no features settles; gamma pulls it to 0.5"),
-    ("equivalent_pos_weight", "equivalent BCE pos_weight", "ratio",
-     "the plain-BCE pos_weight with the same p*"),
+    ("equivalent_pos_weight", "BCE pos_weight with the same p*", "ratio",
+     "the plain-BCE pos_weight whose best constant prediction is this p*"),
     ("pos_grad_share_at_init", "positives' gradient share at init", "share",
      "share of |dL/dz| from positives when every p = 0.5 (a fresh model)"),
     ("pos_grad_share_at_prior", "positives' gradient share at the prior", "share",
@@ -81,8 +83,19 @@ def _fmt(value: float, kind: str) -> str:
     return f"{value:.4g}"
 
 
+def _frame(rows: dict[str, float]):
+    """The table as a pandas DataFrame of rounded text, indexed by label (imported lazily)."""
+    import pandas as pd
+
+    return pd.DataFrame([{"figure": label, "value": _fmt(rows[key], kind), "meaning": meaning}
+                         for key, label, kind, meaning in TABLE_ROWS]).set_index("figure")
+
+
 class WeightsExplorer(widgets.VBox):
     """Sliders, a live table and two live plots of what a class-weighting setup does.
+
+    Length: one panel; its sliders, table, plots and the listeners that redraw them share
+    the panel's state. The figures themselves come from :mod:`brr_lab.weighting`.
 
     Args:
         alpha: focal alpha, the weight of positives, in ``SLIDER_RANGES["alpha"]``.
@@ -143,6 +156,7 @@ class WeightsExplorer(widgets.VBox):
         self.notes = widgets.HTML()
         self.notes.add_class("brr-weights-notes")
         self.figure = self._make_figure()
+        self._listeners: list = []
 
         controls = widgets.VBox([
             self.alpha_slider, self.gamma_slider, self.pos_weight_slider,
@@ -219,6 +233,8 @@ class WeightsExplorer(widgets.VBox):
         self.table.value = self._table_html()
         self.notes.value = self._notes_html()
         self._redraw(s)
+        for callback in self._listeners:
+            callback()
 
     def rows(self) -> dict[str, float]:
         """The table's figures as floats, keyed as in ``TABLE_ROWS``."""
@@ -227,6 +243,14 @@ class WeightsExplorer(widgets.VBox):
         for key, *_ in TABLE_ROWS[1:]:
             out[key] = float(getattr(r, key))
         return out
+
+    def frame(self):
+        """The table as shown, as a pandas DataFrame (rounded text, one row per figure)."""
+        return _frame(self.rows())
+
+    def on_update(self, callback) -> None:
+        """Call ``callback()`` after every redraw (a linked panel, such as :class:`PVsQ`)."""
+        self._listeners.append(callback)
 
     def _table_html(self) -> str:
         values = self.rows()
@@ -249,7 +273,7 @@ class WeightsExplorer(widgets.VBox):
             head += (' <b class="brr-stacked" style="color:#b00">STACKED: '
                      f"{len(setup.active)} mechanisms multiply</b>")
         items = [html.escape(m.describe()) for m in setup.mechanisms]
-        items.append(f"gamma={setup.gamma:g}: focusing, not a class weight (moves p*, not q*)")
+        items.append(f"gamma={setup.gamma:g}: focusing; moves p*, and q* at any threshold but 0.5")
         items += [f'<span class="brr-warning" style="color:#b00">warning: {html.escape(w)}</span>'
                   for w in setup.warnings]
         return head + "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"

@@ -1,8 +1,8 @@
-"""Hostile and careless input (issue 14): no hangs, no silent acceptance, nothing lost.
+"""Hostile and careless input: no hangs, no silent acceptance, nothing lost.
 
 Each case is a small file in ``cases/`` whose first line is ``# expect: <regex>`` (the
 message it must give) or ``# expect-note: <regex>`` (accepted, with that note); the
-file name starts with the issue's item number. Binary cases (EDF, checkpoints) are
+file name starts with its case number. Binary cases (EDF, checkpoints) are
 built here from the synthetic sample. To add a case, drop a file into ``cases/``:
 ``*.yaml`` go through ``load_config`` and the audit, ``*.csv_bi`` through the parser.
 """

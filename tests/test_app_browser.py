@@ -1,0 +1,131 @@
+"""``brr-lab app`` in a real browser: Voila + headless Debian chromium (nothing downloaded).
+
+Starts the app with ``--no-browser`` on a free port, opens the lesson list and every page,
+moves the alpha slider on the weights page (its ratio changes), moves the epochs slider to
+1 on the collapse-and-fix page (the shortest run), presses Train and waits for the
+diagnosis and the evidence note. Every page must be free of Python tracebacks and Voila
+error notices, and must load nothing from outside the app's own address. Screenshots go
+to ``test-artifacts/``.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app_server import app_server
+from browser_lab import ARTIFACTS, chromium, launch
+
+from brr_lab.app import lessons
+
+PAGE_S = 300          # a page runs its cells while it loads; generous for a loaded CI machine
+TRAIN_S = 300         # loading the cohort (generated once, about 10 s, then cached) + 1 epoch
+# What each page shows from its last code cell: Voila renders cells in order, so once it is
+# there every cell has run.
+READY = {
+    "01_the_postmortem": "blockquote, .brr-note",
+    "02_data_and_labels": ".brr-button-run .brr-run-button",
+    "03_weights": ".brr-p-vs-q .js-plotly-plot",
+    "04_collapse_and_fix": ".brr-training-panel .brr-train",
+    "05_thresholds_and_false_alarms": ".brr-button-run .brr-run-button",
+    "06_report_card": ".brr-button-run .brr-run-button",
+}
+# Voila prints this, instead of a traceback (--show_tracebacks=False), when a cell fails.
+ERROR_MARKERS = ("Traceback", "There was an error when executing cell")
+RATIO = "() => document.querySelector('.brr-weights-explorer .brr-ratio').textContent"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    chromium()  # skip (or fail under CI) before starting a server
+    with app_server(tmp_path_factory.mktemp("app")) as served:
+        yield served
+
+
+def _open(page, app, name: str) -> None:
+    # Voila streams a page while its kernel runs the cells: "load" fires once all have run.
+    page.goto(f"{app.base}/voila/render/{name}.ipynb", wait_until="commit")
+    try:
+        page.wait_for_selector(READY[name], state="visible", timeout=PAGE_S * 1000)
+    except Exception:  # noqa: BLE001 - say which page, with what it shows
+        pytest.fail(f"{name}: {READY[name]} did not appear within {PAGE_S} s; the page shows:\n"
+                    f"{page.inner_text('body')[-2000:]}")
+
+
+def _assert_no_error(page, name: str) -> None:
+    text = page.inner_text("body")
+    found = [m for m in ERROR_MARKERS if m in text]
+    assert not found, f"{name}: the page shows {found}:\n{text[-2000:]}"
+
+
+@pytest.mark.browser
+def test_app_serves_lessons_slider_and_train(app):
+    from playwright.sync_api import sync_playwright  # imported here: only this test needs it
+
+    assert set(READY) == {p.stem for p in lessons()}, "a lesson page without a check here"
+    ARTIFACTS.mkdir(exist_ok=True)
+    t0 = time.monotonic()
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            outside = []
+            page.on("request", lambda r: outside.append(r.url)
+                    if not r.url.startswith((app.base, "data:", "blob:")) else None)
+
+            # The lesson list, in reading order.
+            page.goto(f"{app.base}/")
+            for p in lessons():
+                page.get_by_text(p.name).wait_for(timeout=60_000)
+            listed = page.inner_text("body")
+            positions = [listed.index(p.name) for p in lessons()]
+            assert positions == sorted(positions), listed
+
+            # Pages whose slow work waits for a button: they open, and nothing ran.
+            for name in ("01_the_postmortem", "02_data_and_labels",
+                         "05_thresholds_and_false_alarms", "06_report_card"):
+                _open(page, app, name)
+                _assert_no_error(page, name)
+                if name != "01_the_postmortem":
+                    assert page.locator(".brr-run-result").inner_text().strip() == "", name
+
+            # Weights: a slider moved in the page changes the figure the library computes.
+            _open(page, app, "03_weights")
+            page.wait_for_function(f"() => !!({RATIO})()", timeout=60_000)
+            ratio_before = page.evaluate(RATIO)
+            handle = page.locator(".brr-weights-explorer .brr-alpha .noUi-handle")
+            handle.focus()
+            handle.press("ArrowRight")
+            page.wait_for_function(f"before => ({RATIO})() !== before", arg=ratio_before,
+                                   timeout=60_000)
+            _assert_no_error(page, "03_weights")
+            page.screenshot(path=str(ARTIFACTS / "app_weights.png"))
+
+            # Collapse and fix: the shortest run (1 epoch), started by the Train button.
+            _open(page, app, "04_collapse_and_fix")
+            panel = page.locator(".brr-training-panel")
+            assert panel.locator(".brr-result").inner_text().strip() == ""  # nothing ran on load
+            epochs = panel.locator(".brr-epochs .noUi-handle")
+            epochs.focus()
+            for _ in range(10):  # down to the slider's minimum, 1 epoch
+                epochs.press("ArrowLeft")
+            page.wait_for_function(
+                "() => document.querySelector('.brr-training-panel .brr-epochs .widget-readout')"
+                ".textContent.trim() === '1'", timeout=60_000)
+            panel.locator(".brr-train button, button.brr-train").first.click()
+            page.wait_for_selector(".brr-training-panel .brr-diagnosis, .brr-training-panel .brr-error",
+                                   timeout=TRAIN_S * 1000)
+            result = panel.locator(".brr-result").inner_text()
+            progress = panel.locator(".brr-progress").inner_text()
+            banner = page.locator(".brr-evidence-banner").inner_text()
+            _assert_no_error(page, "04_collapse_and_fix")
+            page.screenshot(path=str(ARTIFACTS / "app_trained.png"), full_page=True)
+        finally:
+            browser.close()
+    print(f"app answered after {app.started_s:.1f} s; browser part took "
+          f"{time.monotonic() - t0:.0f} s")
+
+    assert "diagnosis:" in result and "AUROC" in result, result
+    assert "epoch 1/1" in progress, progress
+    assert "seizure(s)" in banner and "validation recording(s)" in banner, banner
+    assert not outside, f"the app loaded files from outside itself: {sorted(set(outside))}"
