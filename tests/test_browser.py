@@ -52,7 +52,7 @@ def test_alpha_slider_redraws_ratio_and_plot(lab):
 
             panel = page.locator(".brr-weights-explorer").first
             panel.scroll_into_view_if_needed()
-            page.wait_for_function(f"() => ({POSITIVE_LOSS})() !== null", timeout=60_000)
+            page.wait_for_function(f"() => ({POSITIVE_LOSS})() !== null", timeout=180_000)  # a loaded machine renders plotly late
             ratio_before = page.evaluate(RATIO_TEXT)
             curve_before = page.evaluate(POSITIVE_LOSS)
             # Drawing the sliders must not change a setting: 1/13 stays 12:1.
@@ -115,7 +115,7 @@ def test_threshold_slider_moves_q_star_text_and_mark(lab):
             open_and_run_all(page, base, token, NOTEBOOK.name)
             panel = page.locator(".brr-p-vs-q").first
             panel.scroll_into_view_if_needed()
-            page.wait_for_function(f"() => ({Q_STAR_MARK})() !== null", timeout=60_000)
+            page.wait_for_function(f"() => ({Q_STAR_MARK})() !== null", timeout=180_000)  # a loaded machine renders plotly late
             text_before, mark_before = page.evaluate(Q_STAR_TEXT), page.evaluate(Q_STAR_MARK)
             t_before = float(panel.locator(".brr-threshold .widget-readout").inner_text())
             handle = panel.locator(".brr-threshold .noUi-handle")
