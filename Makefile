@@ -29,7 +29,7 @@ app: $(VENV)/.installed
 # training them once up front, on both cores, spares each notebook training them again.
 # Runs are keyed by the cohort and brr_lab's source, so nothing stale is ever read.
 warm: $(VENV)/.installed
-	$(PY) -c "from brr_lab.repro import run_repro; run_repro(cache=True, workers=2)"
+	$(PY) -c "from brr_lab.experiments.repro import run_repro; run_repro(cache=True, workers=2)"
 
 test: warm
 	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests notebooks $(PYTEST_ARGS)

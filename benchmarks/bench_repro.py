@@ -34,7 +34,7 @@ def cold_cohort() -> str:
     from pathlib import Path
 
     with tempfile.TemporaryDirectory() as folder:
-        code = ("import time, resource; t = time.perf_counter(); from brr_lab.cohort import load_cohort; "
+        code = ("import time, resource; t = time.perf_counter(); from brr_lab.eeg.cohort import load_cohort; "
                 "c = load_cohort(); u = resource.getrusage(resource.RUSAGE_SELF); "
                 "print(f'{time.perf_counter() - t:.1f} s wall, {u.ru_utime + u.ru_stime:.1f} s CPU, "
                 "peak memory {u.ru_maxrss / 1024:.0f} MB')")
@@ -53,13 +53,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.cold:
         print(f"default cohort from an empty cache (80 short + 40 event recordings): {cold_cohort()}")
-    from brr_lab.cohort import load_cohort
-    from brr_lab import repro
+    from brr_lab.eeg.cohort import load_cohort
+    from brr_lab.experiments import repro
     import torch
 
     torch.set_num_threads(1)
-    from brr_lab.evaluation import evaluate_events
-    from brr_lab.trainer import Callback
+    from brr_lab.experiments.evaluation import evaluate_events
+    from brr_lab.training.trainer import Callback
 
     class Keep(Callback):
         def on_fit_end(self, trainer):

@@ -1,6 +1,6 @@
 """Benchmark: a grid of K weighting settings, one Trainer run at a time vs the vectorised sweep.
 
-Both ways train the same settings on the protocol's cohort (brr_lab.cohort.load_cohort)
+Both ways train the same settings on the protocol's cohort (brr_lab.eeg.cohort.load_cohort)
 and score the validation recordings; the loop is what a user writes with the library's
 Trainer. Prints one JSON object per grid size: median wall times over --repeat runs,
 their ratio (`speedup`) and the largest gap between the two ways' validation logits.
@@ -21,11 +21,11 @@ import time
 
 import torch
 
-from brr_lab import sweep
-from brr_lab.cohort import load_cohort
+from brr_lab.experiments import sweep
+from brr_lab.eeg.cohort import load_cohort
 from brr_lab.losses import BinaryFocalLoss
-from brr_lab.models import EEGWindowCNN
-from brr_lab.trainer import Trainer, seed_everything
+from brr_lab.training.models import EEGWindowCNN
+from brr_lab.training.trainer import Trainer, seed_everything
 
 
 def grid(k: int) -> list[sweep.SweepSetting]:

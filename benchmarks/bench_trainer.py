@@ -19,8 +19,8 @@ import time
 import torch
 
 from brr_lab.losses import BinaryFocalLoss
-from brr_lab.models import EEGWindowCNN
-from brr_lab.trainer import Trainer, seed_everything
+from brr_lab.training.models import EEGWindowCNN
+from brr_lab.training.trainer import Trainer, seed_everything
 
 
 def _sync(device: torch.device) -> None:

@@ -57,7 +57,7 @@ def binary_focal_loss(
 
     Settings per copy: ``alpha``, ``gamma`` and ``pos_weight`` may each be a tensor that
     broadcasts to the logits' shape, for example ``(K, 1)`` against ``(K, B)`` logits
-    when K models train at once (``brr_lab.sweep``); take ``reduction="none"`` and
+    when K models train at once (``brr_lab.experiments.sweep``); take ``reduction="none"`` and
     ``.mean(dim=-1)`` for one loss per copy. In a tensor ``alpha``, NaN means "no alpha
     weighting" for that entry (the tensor form of ``None``).
 

@@ -56,7 +56,7 @@ def make_tiny_cohort(seed: int = 0, n_recordings: int = 12, per_recording: int =
     """
     import numpy as np
 
-    from brr_lab.cohort import cohort_from_windows
+    from brr_lab.eeg.cohort import cohort_from_windows
     from brr_lab.eeg import WindowSet
 
     g = torch.Generator().manual_seed(seed)

@@ -77,7 +77,7 @@ def test_threshold_slider_redraws_event_scores_and_matrix(lab):
 
     # The library's figures for the same run (read back from the cache the notebook filled).
     from brr_lab import scoring
-    from brr_lab.cohort import load_cohort
+    from brr_lab.eeg.cohort import load_cohort
     from brr_lab.widgets import run_predictions
     from brr_lab.widgets.threshold_explorer import threshold_grid
 

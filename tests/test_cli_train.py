@@ -50,7 +50,7 @@ def test_every_example_trains_or_is_refused_with_a_reason(path, tmp_path, capsys
 
 
 def test_stale_results_never_sit_beside_an_interrupted_run(tmp_path, monkeypatch, capsys):
-    from brr_lab.trainer import Trainer
+    from brr_lab.training.trainer import Trainer
     (tmp_path / "result.json").write_text("{}")
     (tmp_path / "best.pt").write_bytes(b"old")
     real_fit = Trainer.fit

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from brr_lab import cohort
+from brr_lab.eeg import cohort
 
 
 def _groups(n_with, n_without):

@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from brr_lab import diagnosis as d
-from brr_lab.policy import resolve_weighting
+from brr_lab.training import diagnosis as d
+from brr_lab.weighting.policy import resolve_weighting
 
 N_NEG, N_POS = 240, 20
 Y = np.array([0] * N_NEG + [1] * N_POS, dtype=float)
@@ -86,7 +86,7 @@ def test_missing_metric_keys_are_named():
 def test_a_diverged_model_is_named_not_scored():
     """NaN logits: every figure NaN, the count of bad outputs, and the state 'diverged'."""
     import torch
-    from brr_lab.metrics import binary_metrics
+    from brr_lab.training.metrics import binary_metrics
     y = torch.tensor([0.0, 1.0, 0.0, 1.0])
     z = torch.tensor([0.1, float("nan"), -0.3, 2.0])
     m = binary_metrics(y, z)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from brr_lab import evidence
+from brr_lab.experiments import evidence
 
 
 def _data(seed=0, n_rec=20, per=40, ties=True):

@@ -6,7 +6,7 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from brr_lab.metrics import UndefinedMetricWarning, auprc, auroc, binary_metrics, threshold_metrics
+from brr_lab.training.metrics import UndefinedMetricWarning, auprc, auroc, binary_metrics, threshold_metrics
 
 
 def test_auroc_and_auprc_match_scikit_learn():

@@ -1,7 +1,7 @@
 """One mechanism for class weighting: active mechanisms reported, stacking refused unless opted in."""
 import pytest
 
-from brr_lab.policy import StackedWeightingError, resolve_weighting
+from brr_lab.weighting.policy import StackedWeightingError, resolve_weighting
 
 PI = 1 / 13
 

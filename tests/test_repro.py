@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from brr_lab import repro
+from brr_lab.experiments import repro
 from brr_lab.cli import main
 
 NAMES = ["bce", "focal-alpha-0.25", "postmortem-bug", "postmortem-fix", "fix-plus-sampler",
@@ -55,7 +55,7 @@ def test_settings_reach_the_trainer(tiny_cohort):
 
 def test_prior_init_starts_at_the_prior(tiny_cohort):
     """Before any step the prior-initialised model predicts the training prevalence."""
-    from brr_lab.models import EEGWindowCNN
+    from brr_lab.training.models import EEGWindowCNN
     pi = float(tiny_cohort.train.y.mean())
     model = EEGWindowCNN(n_channels=3, prior=pi)
     assert float(model.head.bias.detach()) == pytest.approx(math.log(pi / (1 - pi)))
@@ -96,7 +96,7 @@ def test_threshold_moved_is_bce_judged_at_the_calibration_threshold(tiny_cohort)
 
 def _keep():
     """A trainer callback that keeps the trainer, to read its model after a run."""
-    from brr_lab.trainer import Callback
+    from brr_lab.training.trainer import Callback
 
     class Keep(Callback):
         def on_fit_end(self, trainer):
@@ -110,7 +110,7 @@ def test_threshold_is_chosen_on_calibration_never_on_validation(tiny_cohort, mon
     import dataclasses
 
     from brr_lab import scoring
-    from brr_lab.evaluation import event_predictions
+    from brr_lab.experiments.evaluation import event_predictions
 
     seen = []
     real = scoring.choose_threshold
@@ -263,7 +263,7 @@ def test_interrupt_stops_at_once_and_keeps_completed_rows(tiny_cohort, monkeypat
 
 
 def test_an_interrupted_run_is_never_a_result(tiny_cohort):
-    from brr_lab.trainer import Callback
+    from brr_lab.training.trainer import Callback
 
     class Stop(Callback):
         def on_batch_end(self, trainer, step, loss):
@@ -332,7 +332,7 @@ def test_results_cache_reads_back_what_it_wrote(tiny_cohort, tmp_path, monkeypat
 
 def test_a_diverged_run_is_reported_not_crashed(tiny_cohort, monkeypatch):
     """Outputs that overflow: the row says 'diverged' with undefined figures, no crash."""
-    from brr_lab.models import EEGWindowCNN
+    from brr_lab.training.models import EEGWindowCNN
     real_forward = EEGWindowCNN.forward
     monkeypatch.setattr(EEGWindowCNN, "forward", lambda self, x: real_forward(self, x) * float("inf"))
     row = repro.run_scenario("bce", tiny_cohort, seed=0, epochs=1)
@@ -348,9 +348,9 @@ def test_event_predictions_for_a_trainer_or_a_module(tiny_cohort):
     import numpy as np
     import torch
 
-    from brr_lab.evaluation import event_predictions
-    from brr_lab.metrics import probabilities
-    from brr_lab.models import EEGWindowCNN
+    from brr_lab.experiments.evaluation import event_predictions
+    from brr_lab.training.metrics import probabilities
+    from brr_lab.training.models import EEGWindowCNN
     from brr_lab.scoring import EventScorer, ScoringData
 
     keep = _keep()

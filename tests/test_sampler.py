@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from brr_lab.policy import StackedWeightingError, resolve_weighting
-from brr_lab.sampler import BalancedBatchSampler, batch_composition
+from brr_lab.weighting.policy import StackedWeightingError, resolve_weighting
+from brr_lab.training.sampler import BalancedBatchSampler, batch_composition
 
 
 def _labels(n_pos=20, n_neg=240):

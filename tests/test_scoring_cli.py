@@ -191,7 +191,7 @@ def test_bad_annotations_exit_2(capsys, tmp_path):
 
 
 def test_no_heavy_imports_until_the_command_runs():
-    code = ("import sys, argparse, brr_lab.commands.score as s; "
+    code = ("import sys, argparse, brr_lab.cli.score as s; "
             "s.register(argparse.ArgumentParser().add_subparsers()); import brr_lab.scoring; "
             "print(sorted(m for m in ('torch', 'mne', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from brr_lab import repro, sweep
+from brr_lab.experiments import repro, sweep
 from brr_lab.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -162,7 +162,7 @@ def test_event_scores_can_be_left_out(tiny_cohort):
 
 
 def test_panel_puts_event_sensitivity_beside_auroc_and_calls(tiny_cohort):
-    from brr_lab.sweep_plot import PANEL_METRICS, map_panel
+    from brr_lab.experiments.sweep_plot import PANEL_METRICS, map_panel
 
     settings = sweep.make_grid(alpha=[0.25, 0.75], pos_weight=[1.0, 4.0], seeds=[0])
     result = sweep.train_sweep(tiny_cohort, settings, epochs=1, device="cpu", intervals=False)

@@ -189,7 +189,7 @@ def test_run_predictions_refuses_unknown_scenarios_and_cohorts():
 
 @pytest.fixture(scope="module")
 def small_cohort():
-    from brr_lab.cohort import cohort_from_windows, default_data_dir
+    from brr_lab.eeg.cohort import cohort_from_windows, default_data_dir
     from brr_lab.eeg import load_windows
 
     return cohort_from_windows(load_windows(default_data_dir()), source="data_sample")
@@ -199,11 +199,11 @@ def small_cohort():
 def sample_run(small_cohort, tmp_path_factory):
     """One epoch of plain BCE on data_sample (no event recordings: its own parts are scored),
     cached in a temporary folder; yields (cohort, run)."""
-    from brr_lab import repro
+    from brr_lab.experiments import repro
 
     mp = pytest.MonkeyPatch()
     folder = tmp_path_factory.mktemp("runs")  # fixed: the real key hashes brr_lab's source
-    mp.setattr(repro, "_results_cache", lambda cohort, epochs, device: folder)
+    mp.setattr(repro, "results_cache", lambda cohort, epochs, device: folder)
     cohort = dataclasses.replace(small_cohort, key="test-sample")
     yield cohort, run_predictions("bce", cohort, seed=0, epochs=1)
     mp.undo()
@@ -222,7 +222,7 @@ def test_run_predictions_are_what_the_row_was_scored_on(sample_run):
 
 
 def test_run_predictions_come_back_from_the_cache(sample_run, monkeypatch):
-    from brr_lab import repro
+    from brr_lab.experiments import repro
 
     cohort, run = sample_run
     monkeypatch.setattr(repro, "run_scenario", lambda *a, **k: pytest.fail("trained again"))

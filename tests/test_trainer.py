@@ -5,13 +5,13 @@ import pytest
 import torch
 
 from brr_lab.losses import BinaryFocalLoss
-from brr_lab.metrics import UndefinedMetricWarning
-from brr_lab.models import EEGWindowCNN
-from brr_lab.policy import StackedWeightingError
+from brr_lab.training.metrics import UndefinedMetricWarning
+from brr_lab.training.models import EEGWindowCNN
+from brr_lab.weighting.policy import StackedWeightingError
 from brr_lab.configs import TrainConfig
 from brr_lab.eeg import SingleClassLabelsError
-from brr_lab.monitor import TrainingMonitor
-from brr_lab.trainer import Callback, Trainer, load_checkpoint, seed_everything
+from brr_lab.training.monitor import TrainingMonitor
+from brr_lab.training.trainer import Callback, Trainer, load_checkpoint, seed_everything
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -233,7 +233,7 @@ def test_the_monitor_works_in_a_plain_loop_and_matches_the_trainer():
     """The README's plain-loop example: same figures as the trainer's history."""
     train, val = _data()
     reference = _trainer(epochs=2).fit(train, val)
-    from brr_lab.sampler import shuffled_batches
+    from brr_lab.training.sampler import shuffled_batches
     seed_everything(0)
     model = EEGWindowCNN(n_channels=4, n_filters=8)
     loss_fn = BinaryFocalLoss(gamma=0.0)

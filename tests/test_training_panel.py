@@ -13,8 +13,10 @@ import math
 import pytest
 import torch
 
-from brr_lab import eeg, repro
-from brr_lab.trainer import Callback
+from brr_lab import eeg
+
+from brr_lab.experiments import repro
+from brr_lab.training.trainer import Callback
 from brr_lab.widgets import EPOCH_RANGE, PLOTTED, SEED_RANGE, TrainingPanel
 
 

@@ -37,9 +37,9 @@ def note(text: str, kind: str = "info", *, css: str = "") -> str:
 
 
 def evidence_html(row: dict) -> str:
-    """What a result rests on (:func:`brr_lab.evaluation.evidence_note`), as a warning box
+    """What a result rests on (:func:`brr_lab.experiments.evaluation.evidence_note`), as a warning box
     when it rests on fewer than ``MIN_SEIZURES`` validation seizures or ``MIN_HOURS``."""
-    from brr_lab.evaluation import MIN_HOURS, MIN_SEIZURES, evidence_note
+    from brr_lab.experiments.evaluation import MIN_HOURS, MIN_SEIZURES, evidence_note
 
     short = row["n_val_seizures"] < MIN_SEIZURES or row["val_hours"] < MIN_HOURS
     text = "This result " + evidence_note(row) + "."

@@ -1,6 +1,6 @@
 """Audit a set of training configs: stacked class weighting per file, drift across files.
 
-Per config, the weighting mechanisms are resolved by :func:`brr_lab.policy.resolve_weighting`
+Per config, the weighting mechanisms are resolved by :func:`brr_lab.weighting.policy.resolve_weighting`
 (``allow_stacked=True``: reported, not refused) and the effective ratio, q* and p* come
 from :mod:`brr_lab.weighting`. ``pos_weight: auto``/``sqrt`` and a ``sqrt`` sampler depend
 on the data's prevalence, which the caller states (default 1/13, TUSZ-like).

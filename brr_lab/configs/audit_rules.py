@@ -10,7 +10,7 @@ from brr_lab.configs.audit_results import (
 )
 from brr_lab.configs.errors import LoadedConfig
 from brr_lab.configs.schema import effective_fraction, resolve_pos_weight
-from brr_lab.policy import OVER_CORRECTION_FACTOR, resolve_weighting
+from brr_lab.weighting.policy import OVER_CORRECTION_FACTOR, resolve_weighting
 
 __all__ = ["audit_config", "drift_table"]
 

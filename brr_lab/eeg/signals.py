@@ -39,7 +39,7 @@ class SignalSet:
 
     Per-window attributes (``recording``, ``start_s``, ``seizure_fraction``, ``y``) are
     computed once, in recording order, so a SignalSet scores like a WindowSet
-    (:func:`brr_lab.cohort.part_size`, :func:`brr_lab.scoring.from_windowset`).
+    (:func:`brr_lab.eeg.cohort.part_size`, :func:`brr_lab.scoring.from_windowset`).
     """
 
     signals: dict[str, torch.Tensor]
@@ -121,7 +121,7 @@ class SignalSet:
 
     def standardised(self, mean: torch.Tensor, std: torch.Tensor, *, inplace: bool = False) -> "SignalSet":
         """``(x - mean) / std`` per channel (shapes ``(1, n_channels, 1)`` as
-        :func:`brr_lab.cohort.standardise` gives, or ``(n_channels,)``); units "z".
+        :func:`brr_lab.eeg.cohort.standardise` gives, or ``(n_channels,)``); units "z".
         ``inplace``: overwrite these signals (no second copy in memory; this set is then
         standardised too, whatever its ``units`` say)."""
         m = mean.reshape(-1, 1).to(torch.float32)

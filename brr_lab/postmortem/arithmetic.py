@@ -1,4 +1,4 @@
-"""Grades that arithmetic (:mod:`brr_lab.weighting`, :mod:`brr_lab.policy`) or RetinaNet's cited
+"""Grades that arithmetic (:mod:`brr_lab.weighting`, :mod:`brr_lab.weighting.policy`) or RetinaNet's cited
 figures decide. Each takes the setting it checks as arguments (the postmortem's by default), so
 a test can feed another setting and see the grade change; a measured effect, when passed, is
 shown beside the arithmetic, never used to decide it.
@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from brr_lab import weighting
-from brr_lab.policy import resolve_weighting
+from brr_lab.weighting.policy import resolve_weighting
 from brr_lab.postmortem.claims import (INCOMPLETE, RETINANET, RETINANET_ALPHA_HALF_GAP_AT_GAMMA_2,
                                        RETINANET_TABLE_1A, RETINANET_TABLE_1B, RIGHT, WRONG, Grade)
 from brr_lab.postmortem.claims import CLAIMS as _CLAIMS

@@ -1,7 +1,7 @@
 """The report card: every claim of the postmortem graded, rendered as text or as JSON records.
 
 :func:`report_card` grades from rows you pass (fabricated ones in tests); :func:`collect_rows`
-trains (or reads from the cache) the runs it needs through :func:`brr_lab.repro.run_repro`.
+trains (or reads from the cache) the runs it needs through :func:`brr_lab.experiments.repro.run_repro`.
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ class ReportCard:
 
 
 def report_card(rows: list[dict], *, batch_size: int | None = None) -> ReportCard:
-    """Grade every claim from ``rows`` of :func:`brr_lab.repro.run_repro` (they must hold the
+    """Grade every claim from ``rows`` of :func:`brr_lab.experiments.repro.run_repro` (they must hold the
     scenarios of :data:`SCENARIOS_NEEDED`). ``batch_size``: the training batch (default: the
     protocol's, 64)."""
     if batch_size is None:
@@ -92,7 +92,7 @@ def collect_rows(*, seeds: int | None = None, epochs: int | None = None, workers
                  cohort=None, log=None) -> list[dict]:
     """The runs the card needs, on the protocol's cohort (or ``cohort``), read from the run
     cache when this code already trained them (``run_repro(cache=True)``)."""
-    from brr_lab.repro import DEFAULT_SEEDS, run_repro
+    from brr_lab.experiments.repro import DEFAULT_SEEDS, run_repro
 
     return run_repro(cohort=cohort, scenarios=SCENARIOS_NEEDED,
                      seeds=DEFAULT_SEEDS if seeds is None else seeds, epochs=epochs,

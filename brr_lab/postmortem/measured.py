@@ -1,6 +1,6 @@
 """What the trained runs of one scenario measured, with intervals and the evidence's size, in words.
 
-Reads the rows of :func:`brr_lab.repro.run_repro` (one per seed). Event scores
+Reads the rows of :func:`brr_lab.experiments.repro.run_repro` (one per seed). Event scores
 (``event_sensitivity``, ``fa_per_24h``, with ``_ci`` intervals) are read when a row has
 them and shown as "not measured" otherwise.
 """

@@ -1,5 +1,5 @@
 """Grades that trained runs decide: each reads :class:`~brr_lab.postmortem.measured.Measured`
-rows (the runs of :func:`brr_lab.repro.run_repro`) and decides on every seed's 95% interval,
+rows (the runs of :func:`brr_lab.experiments.repro.run_repro`) and decides on every seed's 95% interval,
 so other measurements give another grade (the tests feed fabricated rows to show it).
 
 The runs are one small CNN on one generated EEG cohort at one training budget: a claim that
@@ -12,7 +12,7 @@ from brr_lab.postmortem.arithmetic import CLAIM, POS_WEIGHT, PREVALENCE
 from brr_lab.postmortem.claims import (INCOMPLETE, NON_DIAGNOSTIC, NOT_REPRODUCED, RIGHT, WRONG,
                                        Grade)
 from brr_lab.postmortem.measured import Measured, is_nan
-from brr_lab.scenarios import ESCAPE_AUROC
+from brr_lab.experiments.scenarios import ESCAPE_AUROC
 
 __all__ = ["COLLAPSE_RATE", "EXPOSURE_RISK", "grade_ratio_should_be_12", "grade_bug_caused_collapse",
            "grade_auroc_half", "grade_batch_exposure", "grade_fix_auroc", "grade_assert_auroc",

@@ -72,6 +72,8 @@ class EventScorer:
     """Scores one data set at any threshold; per-recording results are cached by detection mask.
 
     Build once and call :meth:`score` for many thresholds (threshold sweeps do).
+    ``window_positive`` holds each window's label under the scoring rule (a window is a
+    seizure window when it overlaps an annotated seizure), in the predictions' order.
     """
 
     def __init__(self, data: ScoringData, parameters: SzcoreParameters | None = None,
@@ -87,12 +89,12 @@ class EventScorer:
             prob, uncovered = second_probabilities(truth.duration_s, pred.start_s[idx], pred.stop_s[idx],
                                                    pred.probability[idx])
             self._seconds[name] = (smooth(prob, self.post.smoothing_s), uncovered)
-        self._window_positive = np.zeros(len(pred), dtype=bool)
+        self.window_positive = np.zeros(len(pred), dtype=bool)
         for name, truth in data.truth.items():
             idx = data.windows_of(name)
             if idx.size and truth.seizures:
                 spans = np.asarray(truth.seizures)
-                self._window_positive[idx] = ((spans[None, :, 0] < pred.stop_s[idx, None])
+                self.window_positive[idx] = ((spans[None, :, 0] < pred.stop_s[idx, None])
                                               & (spans[None, :, 1] > pred.start_s[idx, None])).any(axis=1)
         self._cache: dict[tuple[str, bytes], tuple[int, int, int]] = {}
 
@@ -129,7 +131,7 @@ class EventScorer:
                                         scored_seconds=prob.size, n_seizures=n_ref, n_detected=tp,
                                         n_false_alarms=fp, uncovered_seconds=uncovered))
         called = self.data.predictions.probability >= threshold
-        pos = self._window_positive
+        pos = self.window_positive
         window = WindowScores(n_windows=int(pos.size), n_positive=int(pos.sum()),
                               tp=int((called & pos).sum()), fp=int((called & ~pos).sum()),
                               fn=int((~called & pos).sum()), tn=int((~called & ~pos).sum()))

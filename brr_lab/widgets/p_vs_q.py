@@ -8,7 +8,7 @@ curve; the threshold reads it. With plain BCE the curve is the diagonal p = q.
 
 Given validation predictions of a trained run (``predictions=(y_true, probs)``), the panel
 also shows their confusion matrix and precision-recall curve at the same threshold
-(counts from :func:`brr_lab.metrics.threshold_metrics`).
+(counts from :func:`brr_lab.training.metrics.threshold_metrics`).
 
 Use in a notebook::
 
@@ -24,7 +24,9 @@ import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
 
-from brr_lab import metrics, weighting
+from brr_lab.training import metrics
+
+from brr_lab import weighting
 from brr_lab._validation import check_real, invalid
 
 __all__ = ["PVsQ", "THRESHOLD_RANGE", "Q_SCALES"]

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from brr_lab._validation import BrrLabError, check_real, invalid
-from brr_lab.metrics import auprc, auroc
+from brr_lab.training.metrics import auprc, auroc
 from brr_lab.scoring import EventScorer, ScoringData, choose_threshold, validate_threshold
 
 __all__ = ["ThresholdExplorer", "RunPredictions", "run_predictions", "points_from_rows", "readable",
@@ -54,24 +54,24 @@ def run_predictions(scenario: str, cohort, *, seed: int = 0, epochs: int | None 
                     cache: bool = True) -> RunPredictions:
     """Train ``scenario`` with ``seed`` on ``cohort`` as ``brr-lab repro`` does; return the run's
     row and its model's probabilities on the calibration and validation event recordings
-    (:func:`brr_lab.evaluation.event_predictions`, what the row's event figures were scored on).
+    (:func:`brr_lab.experiments.evaluation.event_predictions`, what the row's event figures were scored on).
 
     ``cache=True`` keeps them beside ``run_repro``'s cached runs (keyed by the cohort, the
     budget and brr_lab's code) and reads them back instead of training again.
     """
-    from brr_lab import repro
-    from brr_lab.cohort import Cohort
-    from brr_lab.evaluation import event_predictions
+    from brr_lab.experiments import repro
+    from brr_lab.eeg.cohort import Cohort
+    from brr_lab.experiments.evaluation import event_predictions
     from brr_lab.scoring import scoring_data
-    from brr_lab.trainer import Callback
+    from brr_lab.training.trainer import Callback
 
     if scenario not in repro.SCENARIOS:
         raise invalid("scenario", "run_predictions", f"one of {list(repro.SCENARIOS)}", scenario)
     if not isinstance(cohort, Cohort):
-        raise invalid("cohort", "run_predictions", "a brr_lab.cohort.Cohort (from load_cohort)",
+        raise invalid("cohort", "run_predictions", "a brr_lab.eeg.cohort.Cohort (from load_cohort)",
                       type(cohort).__name__)
     epochs = repro.DEFAULT_EPOCHS if epochs is None else epochs
-    folder = repro._results_cache(cohort, epochs, "cpu") if cache else None  # noqa: SLF001
+    folder = repro.results_cache(cohort, epochs, "cpu") if cache else None
     path = None if folder is None else folder / f"{scenario}-seed{seed}-event-probabilities.npz"
     if path is not None and path.is_file():
         with np.load(path) as saved:
@@ -133,7 +133,7 @@ def _choice(calibration, validation: ScoringData, target, where: str):
 
 
 def _window_labels(scorer: EventScorer) -> np.ndarray:  # the scorer's rule and window order
-    return scorer._window_positive  # noqa: SLF001 - one rule, read where it lives
+    return scorer.window_positive
 
 
 _COLUMNS = ("scenario", "seed", "threshold rule", "threshold", "event sensitivity", "sens 95% low",

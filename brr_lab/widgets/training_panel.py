@@ -1,7 +1,7 @@
 """A control panel that trains one reproduction scenario live and redraws it per epoch.
 
-Pick a scenario of :data:`brr_lab.repro.SCENARIOS`, a seed and a number of epochs, press
-Train: the panel runs :func:`brr_lab.repro.run_scenario` (the same model, protocol, loss and
+Pick a scenario of :data:`brr_lab.experiments.repro.SCENARIOS`, a seed and a number of epochs, press
+Train: the panel runs :func:`brr_lab.experiments.repro.run_scenario` (the same model, protocol, loss and
 budget as ``brr-lab repro``) with a trainer callback that, after every epoch, moves the
 progress bar and redraws AUROC and AUPRC on the monitor windows (calibration recordings;
 AUPRC beside the prevalence, its value for a constant output), the predicted-positive rate
@@ -11,7 +11,7 @@ seizures they rest on; the final model's SzCORE event sensitivity and false alar
 24 h on the validation event recordings, at the run's threshold and at the threshold
 chosen on the calibration event recordings for 10 false alarms per 24 h, with their
 intervals and the hours and seizures behind them; the diagnosis
-(:mod:`brr_lab.diagnosis`) and what to check next; for ``labels-all-zero`` it shows what
+(:mod:`brr_lab.training.diagnosis`) and what to check next; for ``labels-all-zero`` it shows what
 the label guard said first.
 
 The work is :meth:`TrainingPanel.train`, callable without a kernel (the Train button only
@@ -24,11 +24,11 @@ import html
 import ipywidgets as widgets
 import torch
 
-from brr_lab import repro
+from brr_lab.experiments import repro
 from brr_lab._validation import invalid
-from brr_lab.cohort import Cohort, load_cohort
-from brr_lab.diagnosis import diagnose_metrics
-from brr_lab.trainer import Callback
+from brr_lab.eeg.cohort import Cohort, load_cohort
+from brr_lab.training.diagnosis import diagnose_metrics
+from brr_lab.training.trainer import Callback
 from brr_lab.widgets.training_view import (PLOTTED, _controls, _epoch_line, _make_figure, _plot_value,
                                            _result, _start_lines)
 
@@ -58,11 +58,11 @@ class _LiveCallback(Callback):
 
 
 class TrainingPanel(widgets.VBox):
-    """Scenario picker, seed, epochs and a Train button over :func:`brr_lab.repro.run_scenario`.
+    """Scenario picker, seed, epochs and a Train button over :func:`brr_lab.experiments.repro.run_scenario`.
 
     Args:
-        data: a :class:`brr_lab.cohort.Cohort` (reuse one across panels and runs), or None
-            to load the default cohort with :func:`brr_lab.cohort.load_cohort` on the
+        data: a :class:`brr_lab.eeg.cohort.Cohort` (reuse one across panels and runs), or None
+            to load the default cohort with :func:`brr_lab.eeg.cohort.load_cohort` on the
             first :meth:`train`.
         scenario: a name in ``repro.SCENARIOS``.
         seed: an int in ``SEED_RANGE`` (model initialisation and batch order).
@@ -76,7 +76,7 @@ class TrainingPanel(widgets.VBox):
 
     Attributes read by tests and notebooks: ``history`` (the trainer's per-epoch records
     of the last run), ``row`` (its ``run_scenario`` row), ``diagnosis`` (a
-    ``brr_lab.diagnosis.Diagnosis``), ``figure`` (plotly ``FigureWidget``, traces named
+    ``brr_lab.training.diagnosis.Diagnosis``), ``figure`` (plotly ``FigureWidget``, traces named
     as in ``PLOTTED``), ``progress`` (``IntProgress``), ``result`` (HTML: diagnosis and
     guard), ``out`` (``Output``: the weighting setup and one line per epoch), and the
     controls ``scenario_dropdown``, ``seed_input``, ``epochs_slider``, ``train_button``.
@@ -86,7 +86,7 @@ class TrainingPanel(widgets.VBox):
                  seed: int = 0, epochs: int = repro.DEFAULT_EPOCHS, threads: int | None = 1,
                  **kwargs):
         if data is not None and not isinstance(data, Cohort):
-            raise invalid("data", _WHERE, "None or a brr_lab.cohort.Cohort (from load_cohort)",
+            raise invalid("data", _WHERE, "None or a brr_lab.eeg.cohort.Cohort (from load_cohort)",
                           type(data).__name__)
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
                                     or threads < 1):

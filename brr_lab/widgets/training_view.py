@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from brr_lab.evaluation import ESCAPE_AUROC, event_note, evidence_note
+from brr_lab.experiments.evaluation import ESCAPE_AUROC, event_note, evidence_note
 
 __all__ = ["PLOTTED"]
 

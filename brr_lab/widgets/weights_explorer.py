@@ -2,7 +2,7 @@
 
 A thin layer: every figure comes from :func:`brr_lab.weighting.analyze`, every curve from
 :func:`brr_lab.weighting.loss_curves` and every mechanism or warning from
-:func:`brr_lab.policy.resolve_weighting`. The panel holds no formulas of its own, so the
+:func:`brr_lab.weighting.policy.resolve_weighting`. The panel holds no formulas of its own, so the
 unit tests of those modules cover its numbers, and its own tests (no kernel needed: build
 it, set a slider's ``.value``, read :attr:`WeightsExplorer.report` and the figure data)
 cover the wiring.
@@ -26,7 +26,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from brr_lab import policy, weighting
+from brr_lab.weighting import policy
+
+from brr_lab import weighting
 from brr_lab._validation import check_real, invalid
 
 __all__ = ["WeightsExplorer", "SLIDER_RANGES", "CURVE_SCALES", "TABLE_ROWS"]

@@ -318,7 +318,7 @@ def test_strict_json_helper():
 
 _SIGNAL_SCRIPT = """
 import os, signal, sys, torch
-from brr_lab.checkpoints import atomic_save as _atomic_save  # the trainer's checkpoint writer
+from brr_lab.training.checkpoints import atomic_save as _atomic_save  # the trainer's checkpoint writer
 
 class Signal:
     def __reduce__(self):  # runs while the checkpoint is being written
@@ -335,8 +335,8 @@ print("finished")
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_a_signal_during_a_checkpoint_write_leaves_nothing(tmp_path, sig):
     """Case 5: after SIGINT a .last.pt.<pid>.tmp was left behind (0 bytes after SIGKILL)."""
-    from brr_lab.checkpoints import atomic_save as _atomic_save
-    from brr_lab.trainer import load_checkpoint
+    from brr_lab.training.checkpoints import atomic_save as _atomic_save
+    from brr_lab.training.trainer import load_checkpoint
 
     target = tmp_path / "last.pt"
     proc = subprocess.run([sys.executable, "-c", _SIGNAL_SCRIPT, str(target), sig],
@@ -359,7 +359,7 @@ def test_a_signal_during_a_checkpoint_write_leaves_nothing(tmp_path, sig):
 def test_a_failed_write_removes_its_temporary_file(tmp_path, monkeypatch):
     import torch
 
-    from brr_lab.checkpoints import atomic_save as _atomic_save
+    from brr_lab.training.checkpoints import atomic_save as _atomic_save
 
     def broken(obj, f):
         f.write(b"partial")
@@ -372,7 +372,7 @@ def test_a_failed_write_removes_its_temporary_file(tmp_path, monkeypatch):
 
 
 def test_a_live_process_temporary_file_is_kept(tmp_path):
-    from brr_lab import checkpoints
+    from brr_lab.training import checkpoints
 
     mine = tmp_path / f".last.pt.{os.getppid()}.tmp"  # the parent process is alive
     mine.write_bytes(b"in progress")
@@ -385,8 +385,8 @@ def test_corrupt_checkpoint_names_the_file(tmp_path, damage):
     """Case 9: a bare OSError/EOFError without the file's name before."""
     import torch
 
-    from brr_lab.checkpoints import atomic_save as _atomic_save
-    from brr_lab.trainer import load_checkpoint
+    from brr_lab.training.checkpoints import atomic_save as _atomic_save
+    from brr_lab.training.trainer import load_checkpoint
 
     path = tmp_path / "best.pt"
     _atomic_save({"model": {"w": torch.ones(1000)}, "epoch": 3}, path)

@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from brr_lab.commands import INTERRUPTED_EXIT
+from brr_lab.cli import INTERRUPTED_EXIT
 
 # The keys every row is documented to carry, first; the rest follow.
 _KEYS = ("scenario", "seed", "auroc", "auprc", "pred_pos_rate", "recall", "diagnosis", "escape_epoch",
@@ -15,7 +15,7 @@ _KEYS = ("scenario", "seed", "auroc", "auprc", "pred_pos_rate", "recall", "diagn
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from brr_lab.scenarios import DEFAULT_EPOCHS, DEFAULT_SEEDS, LONG_FACTOR, SCENARIOS
+    from brr_lab.experiments.scenarios import DEFAULT_EPOCHS, DEFAULT_SEEDS, LONG_FACTOR, SCENARIOS
 
     p = subparsers.add_parser(
         "repro", help="train each weighting scenario on EEG windows and compare with the postmortem",
@@ -55,8 +55,8 @@ def _ordered(row: dict) -> dict:
 
 def _run(args: argparse.Namespace) -> int:
     from brr_lab import strict_json
-    from brr_lab.cohort import load_cohort
-    from brr_lab.repro import Interrupted, format_event_table, format_table, run_repro, summarize
+    from brr_lab.eeg.cohort import load_cohort
+    from brr_lab.experiments.repro import Interrupted, format_event_table, format_table, run_repro, summarize
 
     t0 = time.perf_counter()
     log = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))

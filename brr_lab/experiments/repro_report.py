@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import statistics
 
-from brr_lab.diagnosis import CHANCE_BAND, NO_TRANSFER, RANKS_AUROC
-from brr_lab.evidence import METHOD
-from brr_lab.scenarios import ESCAPE_AUROC, FIX_AUROC, SCENARIOS
+from brr_lab.training.diagnosis import CHANCE_BAND, NO_TRANSFER, RANKS_AUROC
+from brr_lab.experiments.evidence import METHOD
+from brr_lab.experiments.scenarios import ESCAPE_AUROC, FIX_AUROC, SCENARIOS
 
 __all__ = ["format_table", "format_event_table", "summarize", "verdicts"]
 

@@ -1,24 +1,24 @@
 """Train a grid of weighting settings at once: K copies of the default model in one run.
 
-The same protocol as ``brr-lab repro`` (:mod:`brr_lab.cohort` data, the trainer's batches,
+The same protocol as ``brr-lab repro`` (:mod:`brr_lab.eeg.cohort` data, the trainer's batches,
 loss, optimiser and threshold rule), with the copies side by side. Each setting (alpha,
 gamma, pos_weight, sampler fraction, seed) gets its own copy of
-:class:`brr_lab.models.EEGWindowCNN`; the copies' parameters are stacked
+:class:`brr_lab.training.models.EEGWindowCNN`; the copies' parameters are stacked
 (``torch.func.stack_module_state``) and each step runs every copy on its own batch.
-What each copy shares with a :class:`brr_lab.trainer.Trainer` run of the same setting:
+What each copy shares with a :class:`brr_lab.training.trainer.Trainer` run of the same setting:
 
 * initial weights: ``torch.manual_seed(seed)`` before building the model;
-* batches: :func:`brr_lab.sampler.shuffled_batches`, or a
-  :class:`brr_lab.sampler.BalancedBatchSampler` for a sampler fraction, each drawn from
+* batches: :func:`brr_lab.training.sampler.shuffled_batches`, or a
+  :class:`brr_lab.training.sampler.BalancedBatchSampler` for a sampler fraction, each drawn from
   (seed, epoch) as the trainer draws them (a shorter last batch is padded and masked);
 * loss: :func:`brr_lab.losses.binary_focal_loss` with (K, 1) tensors of alpha, gamma and
   pos_weight, one mean per copy;
 * optimiser: one ``torch.optim.Adam`` over the stacked tensors. Adam is elementwise and
   the summed loss gives each copy exactly its own gradient: K independent Adams;
-* scores: :func:`brr_lab.metrics.binary_metrics` (``p >= threshold``) and
-  :func:`brr_lab.evidence.bootstrap_intervals` on the validation recordings, per copy;
+* scores: :func:`brr_lab.training.metrics.binary_metrics` (``p >= threshold``) and
+  :func:`brr_lab.experiments.evidence.bootstrap_intervals` on the validation recordings, per copy;
   SzCORE event scores on the event recordings at 0.5 and at the calibration threshold
-  for 10 false alarms per 24 h (:mod:`brr_lab.sweep_result`, by the functions repro's
+  for 10 false alarms per 24 h (:mod:`brr_lab.experiments.sweep_result`, by the functions repro's
   rows use).
 
 How a step runs the K copies (``strategy``): ``"vmap"`` (one batched call through
@@ -41,16 +41,16 @@ from torch import Tensor
 from torch.func import functional_call, stack_module_state, vmap
 
 from brr_lab._validation import check_real, invalid
-from brr_lab.cohort import Cohort
+from brr_lab.eeg.cohort import Cohort
 from brr_lab.configs import TrainerSettings
-from brr_lab.evaluation import events_from_logits, evidence_size
+from brr_lab.experiments.evaluation import events_from_logits, evidence_size
 from brr_lab.losses import binary_focal_loss
-from brr_lab.models import EEGWindowCNN
-from brr_lab.sampler import BalancedBatchSampler, shuffled_batches
-from brr_lab.sweep_result import (
+from brr_lab.training.models import EEGWindowCNN
+from brr_lab.training.sampler import BalancedBatchSampler, shuffled_batches
+from brr_lab.experiments.sweep_result import (
     EVENT_METRICS, METRICS, SETTING_KEYS, SweepResult, event_evidence, score_row,
 )
-from brr_lab.trainer import resolve_device
+from brr_lab.training.trainer import resolve_device
 
 __all__ = ["SweepSetting", "SweepResult", "STRATEGIES", "METRICS", "EVENT_METRICS", "SETTING_KEYS",
            "make_grid", "train_sweep"]
@@ -65,7 +65,7 @@ _EVAL_BUDGET = 2 ** 15
 class SweepSetting:
     """One point of the grid. ``None`` means "off" (alpha: both classes weigh 1;
     pos_weight: 1; sampler_fraction: plain shuffling). ``sampler_fraction`` is the share
-    of positives per batch of a :class:`~brr_lab.sampler.BalancedBatchSampler`."""
+    of positives per batch of a :class:`~brr_lab.training.sampler.BalancedBatchSampler`."""
 
     alpha: float | None = None
     gamma: float = 2.0
@@ -162,12 +162,12 @@ def train_sweep(data: Cohort, settings: Sequence[SweepSetting], *, epochs: int =
     ``data.validation`` (at threshold 0.5, with 95% intervals when ``intervals``) and,
     with ``events``, on the event recordings (SzCORE event sensitivity and false alarms
     per 24 h at 0.5 and at the calibration threshold for 10 per 24 h, as ``brr-lab
-    repro`` rows: :func:`brr_lab.evaluation.evaluate_run`)."""
+    repro`` rows: :func:`brr_lab.experiments.evaluation.evaluate_run`)."""
     where = "train_sweep"
     if strategy not in STRATEGIES:
         raise invalid("strategy", where, f"one of {list(STRATEGIES)}", strategy)
     if not isinstance(data, Cohort):
-        raise invalid("data", where, "a brr_lab.cohort.Cohort (from load_cohort)", type(data).__name__)
+        raise invalid("data", where, "a brr_lab.eeg.cohort.Cohort (from load_cohort)", type(data).__name__)
     settings = list(settings) if isinstance(settings, Sequence) else settings
     if not isinstance(settings, list) or not settings or not all(isinstance(s, SweepSetting) for s in settings):
         raise invalid("settings", where, "a non-empty list of SweepSetting", settings)

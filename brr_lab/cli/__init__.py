@@ -1,4 +1,8 @@
-"""The `brr-lab` command line: one sub-command per job, each defined in `brr_lab.commands`."""
+"""The `brr-lab` command line: one sub-command per job, one module each in this package.
+
+Each module defines ``register(subparsers)`` and imports its heavy dependencies inside the
+function it runs, so ``brr-lab --help`` and ``brr-lab weights`` answer at once.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,20 +11,23 @@ import importlib.util
 import os
 import sys
 
-from brr_lab.commands import INTERRUPTED_EXIT
+# The shell's status for a run stopped by Ctrl-C (128 + SIGINT), whatever it completed.
+INTERRUPTED_EXIT = 130
+
+__all__ = ["INTERRUPTED_EXIT", "build_parser", "main", "run"]
 
 # Each module defines `register(subparsers)`, which adds its sub-commands and sets
 # `func(args) -> int` as their default. Modules of work still in progress may be absent.
 COMMAND_MODULES = (
-    "brr_lab.commands.weights",
-    "brr_lab.commands.data",
-    "brr_lab.commands.repro",
-    "brr_lab.commands.audit",
-    "brr_lab.commands.sweep",
-    "brr_lab.commands.train",
-    "brr_lab.commands.score",
-    "brr_lab.commands.grade",
-    "brr_lab.commands.app",
+    "brr_lab.cli.weights",
+    "brr_lab.cli.data",
+    "brr_lab.cli.repro",
+    "brr_lab.cli.audit",
+    "brr_lab.cli.sweep",
+    "brr_lab.cli.train",
+    "brr_lab.cli.score",
+    "brr_lab.cli.grade",
+    "brr_lab.cli.app",
 )
 
 

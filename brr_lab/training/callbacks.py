@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from torch import Tensor
 
 if TYPE_CHECKING:
-    from brr_lab.trainer import Trainer
+    from brr_lab.training.trainer import Trainer
 
 __all__ = ["Callback"]
 

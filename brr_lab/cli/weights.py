@@ -6,7 +6,7 @@ import argparse
 import numpy as np
 
 from brr_lab import strict_json, weighting
-from brr_lab.policy import resolve_weighting
+from brr_lab.weighting.policy import resolve_weighting
 
 
 def register(subparsers) -> None:

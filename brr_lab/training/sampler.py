@@ -3,7 +3,7 @@
 A sampler that over-draws positives is a class-weighting mechanism in its own right:
 it multiplies the odds of a positive, as the loss sees them, by
 ``s = (f / (1 - f)) / (pi / (1 - pi))`` (12 for 50/50 batches at 1:12). Pass
-:attr:`BalancedBatchSampler.batch_fraction` to ``brr_lab.policy.resolve_weighting``
+:attr:`BalancedBatchSampler.batch_fraction` to ``brr_lab.weighting.policy.resolve_weighting``
 (``sampler_fraction=``) so the single-mechanism policy counts it; the trainer does this.
 
 Each batch holds exactly ``round(pos_fraction * batch_size)`` positives. Within an epoch

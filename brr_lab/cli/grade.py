@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from brr_lab.commands import INTERRUPTED_EXIT
+from brr_lab.cli import INTERRUPTED_EXIT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from brr_lab import strict_json
     from brr_lab.postmortem import collect_rows, report_card
-    from brr_lab.repro import Interrupted
+    from brr_lab.experiments.repro import Interrupted
 
     log = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     try:

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from brr_lab.commands import INTERRUPTED_EXIT
+from brr_lab.cli import INTERRUPTED_EXIT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from brr_lab import strict_json
-    from brr_lab.training_run import Refused, TrainingInterrupted, train_from_config
+    from brr_lab.experiments.from_config import Refused, TrainingInterrupted, train_from_config
 
     try:
         result = train_from_config(args.config, data=args.data, out=args.out, epochs=args.epochs,

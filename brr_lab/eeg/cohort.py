@@ -53,7 +53,7 @@ import numpy as np
 import torch
 
 from brr_lab._validation import check_real, invalid
-from brr_lab.cohort_cache import (
+from brr_lab.eeg.cohort_cache import (
     _cache_path, _event_cache_path, _event_layout, _event_source, _synthetic_events, _synthetic_windows,
     cache_dir,
 )
@@ -204,7 +204,7 @@ def event_size(part) -> dict:
 
 def default_data_dir() -> Path:
     """``data_sample/`` beside the package (a source checkout), else in the working directory."""
-    beside = Path(__file__).resolve().parent.parent / "data_sample"
+    beside = Path(__file__).resolve().parents[2] / "data_sample"
     return beside if beside.is_dir() else Path("data_sample")
 
 

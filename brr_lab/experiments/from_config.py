@@ -2,9 +2,9 @@
 
 One file, read by the loader ``brr-lab audit`` uses (:func:`brr_lab.configs.load_config`);
 refused before the first step when the audit finds an error in it (the same findings,
-the same words); trained on the protocol's split (:mod:`brr_lab.cohort`) with the data
+the same words); trained on the protocol's split (:mod:`brr_lab.eeg.cohort`) with the data
 settings, loss, sampler, prior initialisation and trainer settings it names; scored by
-:func:`brr_lab.evaluation.evaluate_run`.
+:func:`brr_lab.experiments.evaluation.evaluate_run`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brr_lab.evaluation import event_note, evidence_note
+from brr_lab.experiments.evaluation import event_note, evidence_note
 
 __all__ = ["Refused", "TrainingInterrupted", "TrainingResult", "train_from_config"]
 
@@ -41,7 +41,7 @@ class TrainingResult:
     name: str
     out: str
     data: str                 # the cohort's description: what the figures rest on
-    row: dict                 # brr_lab.evaluation.evaluate_run's row
+    row: dict                 # brr_lab.experiments.evaluation.evaluate_run's row
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -116,11 +116,11 @@ def train_from_config(path, *, data=None, out=None, epochs: int | None = None, l
     """Audit, then train and score the config at ``path``; see the module docstring."""
     from brr_lab import strict_json
     from brr_lab.configs.audit import DEFAULT_PREVALENCE, audit_config
-    from brr_lab.cohort import load_cohort
+    from brr_lab.eeg.cohort import load_cohort
     from brr_lab.configs import TrainConfig, load_config
-    from brr_lab.evaluation import evaluate_run, monitor_windows
-    from brr_lab.models import EEGWindowCNN
-    from brr_lab.trainer import Trainer, seed_everything
+    from brr_lab.experiments.evaluation import evaluate_run, monitor_windows
+    from brr_lab.training.models import EEGWindowCNN
+    from brr_lab.training.trainer import Trainer, seed_everything
 
     loaded = load_config(path)
     cfg = loaded.config

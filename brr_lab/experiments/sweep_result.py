@@ -2,9 +2,9 @@
 
 Each row holds the setting, ``q_star`` and the training loss; on the validation windows at
 0.5 the AUROC, AUPRC, predicted-positive rate and recall (with 95% intervals); and, when
-event recordings were scored, the SzCORE event keys of :data:`brr_lab.evaluation.EVENT_KEYS`
+event recordings were scored, the SzCORE event keys of :data:`brr_lab.experiments.evaluation.EVENT_KEYS`
 at 0.5 and ``threshold_moved`` (the calibration threshold for 10 false alarms per 24 h and
-the same figures at it), exactly as :func:`brr_lab.evaluation.evaluate_run` writes them.
+the same figures at it), exactly as :func:`brr_lab.experiments.evaluation.evaluate_run` writes them.
 :meth:`SweepResult.values` reads a metric per setting; the ``moved_*`` metrics read
 ``threshold_moved`` (``moved_event_sensitivity``: event sensitivity at the fixed
 false-alarm budget).
@@ -21,14 +21,14 @@ from torch import Tensor
 
 from brr_lab import weighting
 from brr_lab._validation import invalid
-from brr_lab.cohort import Cohort
-from brr_lab.evaluation import (EVENT_METHOD, THRESHOLD, TARGET_FA_PER_24H, EventEvaluation,
+from brr_lab.eeg.cohort import Cohort
+from brr_lab.experiments.evaluation import (EVENT_METHOD, THRESHOLD, TARGET_FA_PER_24H, EventEvaluation,
                                 threshold_moved_row)
-from brr_lab.evidence import bootstrap_intervals
-from brr_lab.metrics import binary_metrics
+from brr_lab.experiments.evidence import bootstrap_intervals
+from brr_lab.training.metrics import binary_metrics
 
 if TYPE_CHECKING:
-    from brr_lab.sweep import SweepSetting
+    from brr_lab.experiments.sweep import SweepSetting
 
 __all__ = ["METRICS", "EVENT_METRICS", "SETTING_KEYS", "SweepResult", "score_row", "event_evidence"]
 

@@ -14,7 +14,7 @@ from brr_lab._validation import invalid
 from brr_lab.losses import BinaryFocalLoss
 
 if TYPE_CHECKING:
-    from brr_lab.trainer import Trainer
+    from brr_lab.training.trainer import Trainer
 
 __all__ = ["loss_weighting", "start_lines", "interrupt_state"]
 

@@ -1,11 +1,11 @@
 """Reproduce the postmortem's collapse, its fix and the principled alternatives, and say what happened.
 
-Each scenario trains the default model (``brr_lab.models.EEGWindowCNN``) with one
-weighting setup, for several seeds, under the one protocol of :mod:`brr_lab.cohort`:
+Each scenario trains the default model (``brr_lab.training.models.EEGWindowCNN``) with one
+weighting setup, for several seeds, under the one protocol of :mod:`brr_lab.eeg.cohort`:
 trained on the cohort's training recordings, watched per epoch on its calibration
 recordings (the live curves, the first epoch past :data:`ESCAPE_AUROC`), and scored
-once, after the last epoch (:func:`brr_lab.evaluation.evaluate_run`): on its validation
-recordings, with 95% bootstrap intervals over those recordings (:mod:`brr_lab.evidence`),
+once, after the last epoch (:func:`brr_lab.experiments.evaluation.evaluate_run`): on its validation
+recordings, with 95% bootstrap intervals over those recordings (:mod:`brr_lab.experiments.evidence`),
 and the way the field scores detectors, SzCORE event sensitivity and false alarms per
 24 h on the validation event recordings (the cohort's long recordings), at 0.5 and at
 the threshold chosen on the calibration event recordings for 10 false alarms per 24 h.
@@ -20,7 +20,7 @@ Fixed choices, made before any result was seen, and never tuned per scenario:
   and the batch order; the data do not change with the seed;
 * threshold 0.5 (``p >= 0.5``), except where a scenario moves it: ``threshold-moved``
   takes the threshold with the highest event sensitivity at no more than 10 false alarms
-  per 24 h on the calibration event recordings (:data:`brr_lab.evaluation.MOVED_RULE`),
+  per 24 h on the calibration event recordings (:data:`brr_lab.experiments.evaluation.MOVED_RULE`),
   never on validation data; every row also reports that moved operating point
   (``threshold_moved``). (Earlier versions moved it to the best window F1 on the
   calibration windows; the field's criterion, a false-alarm budget, replaced it.)
@@ -29,7 +29,7 @@ Fixed choices, made before any result was seen, and never tuned per scenario:
 
 One choice was revised after a result: the default model. The first one mixed channels
 in its first layer and, on every scenario alike, learned its training recordings without
-transferring to held-out ones (see :mod:`brr_lab.models`); its replacement shares filters
+transferring to held-out ones (see :mod:`brr_lab.training.models`); its replacement shares filters
 across channels. The budget, split, data and seeds above did not change.
 """
 from __future__ import annotations
@@ -48,21 +48,21 @@ from pathlib import Path
 import torch
 
 from brr_lab._validation import invalid
-from brr_lab.cohort import Cohort, cache_dir, load_cohort
+from brr_lab.eeg.cohort import Cohort, cache_dir, load_cohort
 from brr_lab.configs import TrainerSettings
-from brr_lab.evaluation import evaluate_events, evaluate_run, monitor_windows
+from brr_lab.experiments.evaluation import evaluate_events, evaluate_run, monitor_windows
 from brr_lab.losses import BinaryFocalLoss
-from brr_lab.metrics import UndefinedMetricWarning
-from brr_lab.models import EEGWindowCNN
-from brr_lab.repro_report import _f, _pct, format_event_table, format_table, summarize, verdicts
-from brr_lab.scenarios import (DEFAULT_EPOCHS, DEFAULT_SEEDS, ESCAPE_AUROC, LONG_FACTOR,
+from brr_lab.training.metrics import UndefinedMetricWarning
+from brr_lab.training.models import EEGWindowCNN
+from brr_lab.experiments.repro_report import _f, _pct, format_event_table, format_table, summarize, verdicts
+from brr_lab.experiments.scenarios import (DEFAULT_EPOCHS, DEFAULT_SEEDS, ESCAPE_AUROC, LONG_FACTOR,
                                SCENARIOS, Scenario)
-from brr_lab.trainer import Trainer, seed_everything
+from brr_lab.training.trainer import Trainer, seed_everything
 
 __all__ = [
     "DEFAULT_EPOCHS", "DEFAULT_SEEDS", "LONG_FACTOR", "ESCAPE_AUROC", "SCENARIOS", "Scenario",
     "Interrupted", "run_scenario", "run_repro", "format_table", "format_event_table", "summarize",
-    "verdicts",
+    "verdicts", "results_cache",
 ]
 
 # The one config's defaults: batches of 64, Adam lr 1e-3.
@@ -95,11 +95,11 @@ def _zeroed_events(part):
 def run_scenario(name: str, data: Cohort, *, seed: int, epochs: int = DEFAULT_EPOCHS,
                  device: str = "cpu", verbose: bool = False, progress: bool = False,
                  callbacks=()) -> dict:
-    """Train one scenario with one seed on ``data`` (:func:`brr_lab.cohort.load_cohort`);
+    """Train one scenario with one seed on ``data`` (:func:`brr_lab.eeg.cohort.load_cohort`);
     return its row (see :func:`run_repro`). A Ctrl-C raises KeyboardInterrupt: a cut-short
     run is never returned as a result.
 
-    ``callbacks``: :class:`brr_lab.trainer.Callback` instances passed to the trainer (a
+    ``callbacks``: :class:`brr_lab.training.trainer.Callback` instances passed to the trainer (a
     notebook panel redraws its plots from ``on_epoch_end``).
     """
     return _run_group([name], data, seed=seed, epochs=epochs, device=device, verbose=verbose,
@@ -120,7 +120,7 @@ def _run_group(names: list[str], data: Cohort, *, seed: int, epochs: int, device
         if name not in SCENARIOS:
             raise invalid("scenario", _WHERE, f"one of {list(SCENARIOS)}", name)
     if not isinstance(data, Cohort):
-        raise invalid("data", _WHERE, "a brr_lab.cohort.Cohort (from load_cohort)", type(data).__name__)
+        raise invalid("data", _WHERE, "a brr_lab.eeg.cohort.Cohort (from load_cohort)", type(data).__name__)
     group = [SCENARIOS[n] for n in names]
     sc = group[0]
     if any(_training(other) != _training(sc) for other in group):
@@ -189,7 +189,7 @@ def _run_one(task: tuple[tuple[str, ...], int]) -> list[dict]:
     return rows
 
 
-def _results_cache(cohort: Cohort, epochs: int, device: str) -> Path | None:
+def results_cache(cohort: Cohort, epochs: int, device: str) -> Path | None:
     """Where finished runs of this code on this cohort are kept (``cache=True``), or None."""
     if cohort.key is None:
         return None
@@ -197,7 +197,7 @@ def _results_cache(cohort: Cohort, epochs: int, device: str) -> Path | None:
     import sklearn
 
     code = hashlib.sha256()
-    for source in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+    for source in sorted(Path(__file__).resolve().parents[1].rglob("*.py")):  # all of brr_lab
         code.update(source.read_bytes())
     code.update(f"{torch.__version__} {numpy.__version__} {sklearn.__version__}".encode())
     for part in (cohort.train, cohort.calibration, cohort.validation):  # the data themselves
@@ -259,11 +259,11 @@ def run_repro(*, data=None, scenarios=None, seeds: int = DEFAULT_SEEDS, epochs: 
     Scenarios that train the same model (``threshold-moved`` is ``bce`` judged at the
     calibration threshold) train it once per seed; ``trained_with`` names them.
 
-    ``cache=True`` keeps each finished run under :func:`brr_lab.cohort.cache_dir`, keyed by
+    ``cache=True`` keeps each finished run under :func:`brr_lab.eeg.cohort.cache_dir`, keyed by
     the cohort, the budget and brr_lab's source code, and reads it back instead of training
     again (notebooks that discuss the same runs share them; never committed).
 
-    ``data``/``difficulty`` go to :func:`brr_lab.cohort.load_cohort` (or pass a loaded
+    ``data``/``difficulty`` go to :func:`brr_lab.eeg.cohort.load_cohort` (or pass a loaded
     ``cohort``). ``workers``: processes that train runs side by side (forked, one torch
     thread each; 2 uses both cores of a 2-core machine). ``log`` (e.g. ``print``) gets one
     line per finished run. Ctrl-C raises :class:`Interrupted` with the completed rows.
@@ -292,7 +292,7 @@ def run_repro(*, data=None, scenarios=None, seeds: int = DEFAULT_SEEDS, epochs: 
                 f"per 24 h ({row['seconds']:.1f} s)")
 
     _SHARED.update(data=cohort, epochs=epochs, device=device,
-                   cache=_results_cache(cohort, epochs, device) if cache else None)
+                   cache=results_cache(cohort, epochs, device) if cache else None)
     previous = torch.get_num_threads()
     try:
         _run_jobs(jobs, workers, device, done)

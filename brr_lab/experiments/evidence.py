@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from brr_lab._validation import invalid
-from brr_lab.metrics import calls
+from brr_lab.training.metrics import calls
 
 __all__ = ["N_BOOT", "LEVEL", "BOOT_SEED", "METHOD", "bootstrap_intervals", "resample_counts"]
 

@@ -112,7 +112,7 @@ def binary_metrics(y_true, logits, *, threshold: float = 0.5) -> dict:
     ``precision`` (at ``threshold`` on sigmoid(logits)), ``mean_prob``, ``logit_mean``,
     ``logit_std`` (the logit spread: 0 for a constant output), ``logit_min``, ``logit_max``.
     Logits holding NaN or inf (a diverged model) give NaN for every figure but the
-    prevalence, plus ``n_non_finite``; :mod:`brr_lab.diagnosis` names that state.
+    prevalence, plus ``n_non_finite``; :mod:`brr_lab.training.diagnosis` names that state.
     """
     z_all = _numpy(logits).astype(float).ravel()
     bad = ~np.isfinite(z_all)

@@ -6,13 +6,13 @@ It trains any ``model(x) -> logits of shape (batch,)`` with any
 plain loop:
 
 * a start block stating the class-weighting setup (active mechanisms, effective ratio,
-  q*, the sampler's batch mix, dataset prevalence), via ``brr_lab.policy``, which also
+  q*, the sampler's batch mix, dataset prevalence), via ``brr_lab.weighting.policy``, which also
   refuses stacked weighting unless ``allow_stacked=True``;
 * a refusal of single-class training labels (the loaders' message) unless
   ``allow_single_class=True``;
 * a per-epoch history; the diagnostics in it (running train AUROC, positives' share of
   the gradient, held-out AUROC/AUPRC, calls at the threshold, the diagnosis) come from
-  :class:`brr_lab.monitor.MonitorCallback`, attached through the same callback hooks a
+  :class:`brr_lab.training.monitor.MonitorCallback`, attached through the same callback hooks a
   user's own diagnostics use;
 * atomic ``best.pt``/``last.pt`` checkpoints that load with ``torch.load(...,
   weights_only=True)``, resume, and a KeyboardInterrupt that keeps the history of
@@ -31,17 +31,17 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from brr_lab import checkpoints
+from brr_lab.training import checkpoints
 from brr_lab._validation import check_real, invalid
-from brr_lab.callbacks import Callback
+from brr_lab.training.callbacks import Callback
 from brr_lab.configs import TrainConfig
-from brr_lab.diagnosis import Diagnosis
+from brr_lab.training.diagnosis import Diagnosis
 from brr_lab.losses import BinaryFocalLoss
-from brr_lab.monitor import MonitorCallback
-from brr_lab.policy import WeightingSetup, resolve_weighting
-from brr_lab.sampler import BalancedBatchSampler, shuffled_batches
-from brr_lab.start_report import interrupt_state, loss_weighting, start_lines
-from brr_lab.training_inputs import (
+from brr_lab.training.monitor import MonitorCallback
+from brr_lab.weighting.policy import WeightingSetup, resolve_weighting
+from brr_lab.training.sampler import BalancedBatchSampler, shuffled_batches
+from brr_lab.training.start_report import interrupt_state, loss_weighting, start_lines
+from brr_lab.training.inputs import (
     as_xy, place_data, resolve_device, seed_everything, with_overrides,
 )
 
@@ -56,8 +56,8 @@ class Trainer:
 
     Length: one job, the training loop and its state (optimiser, scaler, sampler,
     history, interrupt bookkeeping), which every hook reads through ``self``; the checks,
-    messages and files around it live in :mod:`brr_lab.training_inputs`,
-    :mod:`brr_lab.start_report` and :mod:`brr_lab.checkpoints`.
+    messages and files around it live in :mod:`brr_lab.training.inputs`,
+    :mod:`brr_lab.training.start_report` and :mod:`brr_lab.training.checkpoints`.
 
     Args:
         model: any ``nn.Module`` mapping ``(batch, ...)`` inputs to ``(batch,)`` logits.
@@ -73,7 +73,7 @@ class Trainer:
         allow_single_class: train on labels of one class (only to show what a pipeline
             without the label guard reports).
         eval_logit_shift: added to held-out logits before the metrics (logit adjustment).
-        diagnostics: attach :class:`brr_lab.monitor.MonitorCallback` (default True).
+        diagnostics: attach :class:`brr_lab.training.monitor.MonitorCallback` (default True).
         progress, verbose: a tqdm bar; start block and diagnosis lines.
         **overrides: fields of ``config.trainer`` (``epochs=3``), ``threshold`` and
             ``sampler_fraction`` (None, or the positive share per batch).
@@ -132,7 +132,7 @@ class Trainer:
         bias log(pi/(1-pi)) (RetinaNet 3.3); a model without one is refused."""
         loss = BinaryFocalLoss(**config.loss_kwargs(prevalence))
         if config.trainer.prior_bias_init:
-            from brr_lab.models import init_prior_bias
+            from brr_lab.training.models import init_prior_bias
             linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
             if not linears or linears[-1].out_features != 1 or linears[-1].bias is None:
                 raise invalid("trainer.prior_bias_init", "Trainer.from_config", "false for a model "

@@ -1,6 +1,6 @@
 """The sweep map: a measured metric over alpha x pos_weight, with the theory's q* contour on top.
 
-The heatmap is what training produced (:class:`brr_lab.sweep.SweepResult`); the contour
+The heatmap is what training produced (:class:`brr_lab.experiments.sweep.SweepResult`); the contour
 lines are :func:`brr_lab.weighting.q_star` at the training prevalence, computed on a fine
 grid of the same two axes. pos_weight is drawn on a log2 axis, so 1, 2, 4, ... are evenly
 spaced and the contour stays smooth between the measured columns.
@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 
 from brr_lab import weighting
 from brr_lab._validation import invalid
-from brr_lab.sweep import SweepResult
+from brr_lab.experiments.sweep import SweepResult
 
 __all__ = ["map_figure", "map_panel", "PANEL_METRICS", "Q_STAR_LEVELS"]
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 if TYPE_CHECKING:
-    from brr_lab.cohort import SyntheticCohort
+    from brr_lab.eeg.cohort import SyntheticCohort
 
 __all__ = ["cache_dir"]
 
@@ -43,7 +43,7 @@ def _event_layout(spec: SyntheticCohort, windowing: dict) -> str:
 
 def _code_digest() -> str:
     """The generator's and the windowing's source: a change to either makes a new cache entry."""
-    here = Path(__file__).resolve().parent / "eeg"
+    here = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for name in ("synth.py", "synth_long.py", "windowing.py", "signals.py", "recording.py",
                  "annotations.py"):

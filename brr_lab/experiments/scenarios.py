@@ -1,7 +1,7 @@
 """The reproduction scenarios as data: one weighting setup each, and the claim it is judged by.
 
 No torch here: the command line lists the names without loading the training stack.
-Trained and judged by :mod:`brr_lab.repro`.
+Trained and judged by :mod:`brr_lab.experiments.repro`.
 """
 from __future__ import annotations
 

@@ -80,8 +80,9 @@ def _listed(value, parse):
 
 
 def run(args: argparse.Namespace) -> int:
-    from brr_lab import strict_json, sweep
-    from brr_lab.cohort import load_cohort
+    from brr_lab import strict_json
+    from brr_lab.experiments import sweep
+    from brr_lab.eeg.cohort import load_cohort
 
     if args.seeds < 1:
         raise invalid("--seeds", "brr-lab sweep", "an int >= 1", args.seeds)

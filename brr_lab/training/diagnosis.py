@@ -33,7 +33,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 
-from brr_lab.metrics import UndefinedMetricWarning, binary_metrics
+from brr_lab.training.metrics import UndefinedMetricWarning, binary_metrics
 
 __all__ = [
     "DIVERGED", "SINGLE_CLASS", "CONSTANT_OUTPUT", "NO_TRANSFER", "STALLED", "ALL_NEGATIVE", "ALL_POSITIVE",
@@ -143,11 +143,11 @@ class Diagnosis:
 
 
 def diagnose_metrics(metrics: dict, *, setup=None) -> Diagnosis:
-    """Classify from figures already computed (keys as in ``brr_lab.metrics.binary_metrics``).
+    """Classify from figures already computed (keys as in ``brr_lab.training.metrics.binary_metrics``).
 
     Needs ``auroc``, ``prevalence``, ``pred_pos_rate`` and ``logit_std``; ``train_auroc``
     is optional (it separates "does not generalise" from "stalled"). ``setup`` (a
-    ``brr_lab.policy.WeightingSetup``) adds its effective ratio and q* to the advice.
+    ``brr_lab.weighting.policy.WeightingSetup``) adds its effective ratio and q* to the advice.
     """
     missing = [k for k in ("auroc", "prevalence", "pred_pos_rate", "logit_std") if k not in metrics]
     if missing:

@@ -4,10 +4,10 @@ Used by ``brr-lab repro``, ``brr-lab sweep``, ``brr-lab train`` and the notebook
 figure means the same wherever it appears. A row holds:
 
 * window figures on the validation windows at the threshold (``p >= threshold``, 0.5
-  unless moved), with 95% intervals over validation recordings (:mod:`brr_lab.evidence`)
+  unless moved), with 95% intervals over validation recordings (:mod:`brr_lab.experiments.evidence`)
   and how many recordings, seizures and windows they rest on;
 * SzCORE event figures (:mod:`brr_lab.scoring`) on the validation event recordings
-  (:meth:`brr_lab.cohort.Cohort.event_part`: the cohort's long recordings, or without
+  (:meth:`brr_lab.eeg.cohort.Cohort.event_part`: the cohort's long recordings, or without
   them its validation recordings) at the same threshold: ``event_sensitivity`` (seizures
   found, Clopper-Pearson interval) and ``fa_per_24h`` (false alarms per 24 h, exact
   Poisson interval), and the hours and seizures they rest on;
@@ -29,11 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from brr_lab.cohort import event_size, part_size
-from brr_lab.diagnosis import diagnose_metrics
-from brr_lab.evidence import bootstrap_intervals
-from brr_lab.metrics import binary_metrics, probabilities
-from brr_lab.scenarios import ESCAPE_AUROC
+from brr_lab.eeg.cohort import event_size, part_size
+from brr_lab.training.diagnosis import diagnose_metrics
+from brr_lab.experiments.evidence import bootstrap_intervals
+from brr_lab.training.metrics import binary_metrics, probabilities
+from brr_lab.experiments.scenarios import ESCAPE_AUROC
 
 __all__ = ["THRESHOLD", "ESCAPE_AUROC", "MONITOR_EVERY", "MOVED_RULE", "TARGET_FA_PER_24H",
            "EVENT_METHOD", "EVENT_KEYS", "MIN_SEIZURES", "MIN_HOURS", "MIN_EVENT_HOURS",
@@ -131,7 +131,7 @@ def _predictor(model):
     if callable(model):
         return model, 0.0
     from brr_lab._validation import invalid
-    raise invalid("model", "event_predictions", "a brr_lab.trainer.Trainer, a torch.nn.Module or a "
+    raise invalid("model", "event_predictions", "a brr_lab.training.trainer.Trainer, a torch.nn.Module or a "
                   "function from windows to logits", type(model).__name__)
 
 
@@ -152,9 +152,9 @@ def _as_predictions(parts: dict, logits: dict, shift: float) -> EventPredictions
 
 def event_predictions(model, cohort, *, logit_shift: float | None = None) -> EventPredictions:
     """A trained model's per-window probabilities on ``cohort``'s calibration and validation
-    event recordings (:meth:`brr_lab.cohort.Cohort.event_part`), as ``brr_lab.scoring`` inputs.
+    event recordings (:meth:`brr_lab.eeg.cohort.Cohort.event_part`), as ``brr_lab.scoring`` inputs.
 
-    ``model``: a :class:`brr_lab.trainer.Trainer` (its evaluation shift applies: the
+    ``model``: a :class:`brr_lab.training.trainer.Trainer` (its evaluation shift applies: the
     probabilities a repro row was scored on) or a ``torch.nn.Module`` expecting the
     cohort's standardised windows. ``logit_shift`` overrides the shift (added to the
     logits before the sigmoid). Long recordings are windowed chunk by chunk.
@@ -304,7 +304,7 @@ def evaluate_run(trainer, history: list[dict], val, *, events: EventEvaluation |
 
     ``events``: an :class:`EventEvaluation` of this model (scenarios sharing a model share
     one); else it is computed from ``event_parts`` = ``(calibration, validation)`` event
-    parts (:meth:`brr_lab.cohort.Cohort.event_part`). ``shift`` is added to the logits
+    parts (:meth:`brr_lab.eeg.cohort.Cohort.event_part`). ``shift`` is added to the logits
     (logit adjustment). ``z_val``: the validation logits if already computed.
     """
     if z_val is None:

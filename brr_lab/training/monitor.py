@@ -1,6 +1,6 @@
 """Live diagnostics for any training loop: gradient share, running AUROC, calls at the threshold, diagnosis.
 
-:class:`TrainingMonitor` needs nothing from :class:`brr_lab.trainer.Trainer`; a plain
+:class:`TrainingMonitor` needs nothing from :class:`brr_lab.training.trainer.Trainer`; a plain
 PyTorch loop uses it in three calls::
 
     monitor = TrainingMonitor()
@@ -25,8 +25,8 @@ import warnings
 import torch
 from torch import Tensor
 
-from brr_lab.diagnosis import Diagnosis, diagnose_metrics
-from brr_lab.metrics import UndefinedMetricWarning, auroc, binary_metrics
+from brr_lab.training.diagnosis import Diagnosis, diagnose_metrics
+from brr_lab.training.metrics import UndefinedMetricWarning, auroc, binary_metrics
 
 __all__ = ["TrainingMonitor", "MonitorCallback"]
 
@@ -36,7 +36,7 @@ class TrainingMonitor:
 
     Args:
         threshold: decision threshold on sigmoid(logits) for the calls (``p >= threshold``).
-        setup: a :class:`brr_lab.policy.WeightingSetup`, so the diagnosis can name the
+        setup: a :class:`brr_lab.weighting.policy.WeightingSetup`, so the diagnosis can name the
             weighting (optional).
         logit_shift: added to held-out logits before the metrics (logit adjustment).
     """
@@ -106,7 +106,7 @@ class TrainingMonitor:
 
 
 class MonitorCallback:
-    """A :class:`TrainingMonitor` attached to a :class:`~brr_lab.trainer.Trainer` through its
+    """A :class:`TrainingMonitor` attached to a :class:`~brr_lab.training.trainer.Trainer` through its
     callback hooks; the trainer adds one unless told not to (``diagnostics=False``)."""
 
     def __init__(self, monitor: TrainingMonitor | None = None) -> None:
