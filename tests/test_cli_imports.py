@@ -1,9 +1,10 @@
-"""The command line answers at once: building the parser and `weights` load neither torch nor scikit-learn."""
+"""The command line answers at once: building the parser loads no numerical package, and
+`weights` loads NumPy only (neither torch, scikit-learn, MNE nor pydantic)."""
 import json
 import subprocess
 import sys
 
-HEAVY = ("torch", "sklearn", "mne", "pydantic")
+HEAVY = ("torch", "sklearn", "mne", "pydantic", "numpy", "pandas", "scipy")
 
 PROBE = """
 import io, json, sys, contextlib
@@ -13,7 +14,7 @@ after_parser = sorted(m for m in {heavy!r} if m in sys.modules)
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     code = main(["weights", "--alpha", "0.25", "--pos-weight", "12", "--prevalence", "0.0769", "--json"])
-after_weights = sorted(m for m in {heavy!r} if m in sys.modules)
+after_weights = sorted(m for m in {heavy!r} if m in sys.modules and m != "numpy")
 print(json.dumps({{"parser": after_parser, "weights": after_weights, "code": code,
                   "ratio": json.loads(out.getvalue())["ratio"]}}))
 """

@@ -98,47 +98,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(strict_json.dumps(result.as_dict(), indent=2))
     else:
-        print(format_table(result, cohort.describe()))
+        print(result.to_text(cohort.describe()))
     return 0
-
-
-def format_table(result, source: str) -> str:
-    e = result.evidence
-    events = "event_sensitivity" in (result.rows[0] if result.rows else {})
-    head = (f"{'alpha':>6} {'gamma':>5} {'pos_w':>6} {'sampler':>7} {'seed':>4} "
-            f"{'q*':>6} {'AUROC':>6} {'95% CI':>10} {'AUPRC':>6} {'pred+':>6}")
-    if events:
-        head += f" {'sens@.5':>7} {'FA/d':>5} {'thr@10':>7} {'sens':>5} {'FA/d':>5}"
-    lines = [source, f"{len(result.rows)} settings, {result.epochs} epochs, {result.seconds:.1f} s on "
-             f"{result.device}; scored on {e['n_val_recordings']} validation recordings "
-             f"({e['n_val_seizures']} seizures, {e['n_val_windows']} windows)", "", head]
-
-    def fmt(v, spec):
-        return "none" if v is None else format(v, spec)
-    for r in result.rows:
-        ci = r.get("auroc_ci") or [None, None]
-        ci_text = "n/a" if None in ci else f"{ci[0]:.2f}-{ci[1]:.2f}"
-        line = (f"{fmt(r['alpha'], 'g'):>6} {r['gamma']:>5g} {fmt(r['pos_weight'], 'g'):>6} "
-                f"{fmt(r['sampler_fraction'], 'g'):>7} {r['seed']:>4} {r['q_star']:>6.3f} "
-                f"{fmt(r['auroc'], '.3f'):>6} {ci_text:>10} {fmt(r['auprc'], '.3f'):>6} "
-                f"{fmt(r['pred_pos_rate'], '.1%'):>6}")
-        if events:
-            m = r.get("threshold_moved") or {}
-            line += (f" {fmt(_num(r['event_sensitivity']), '.2f'):>7} {fmt(_num(r['fa_per_24h']), '.1f'):>5} "
-                     f"{fmt(m.get('threshold'), '.3g'):>7} {fmt(_num(m.get('event_sensitivity')), '.2f'):>5} "
-                     f"{fmt(_num(m.get('fa_per_24h')), '.1f'):>5}")
-        lines.append(line)
-    lines += ["", f"AUPRC of a constant model = validation prevalence ({e['val_prevalence']:.3f}); "
-              "pred+ = share of validation windows with p >= 0.5; q* = posterior above which the "
-              "loss minimiser says positive at 0.5; 95% CI: bootstrap over validation recordings."]
-    if events:
-        lines.append(f"events (SzCORE) on {e['n_event_seizures']} seizures in {e['n_event_recordings']} "
-                     f"validation event recordings ({e['event_hours']:.1f} h): sens = event sensitivity, "
-                     f"FA/d = false alarms per 24 h, at 0.5 and at thr@10, the threshold chosen on "
-                     f"{e['calibration_event_hours']:.1f} h of calibration recordings for at most 10 per 24 h.")
-    return "\n".join(lines)
-
-
-def _num(x):
-    """NaN (undefined) reads as 'none' in the table, like a missing value."""
-    return None if x is None or x != x else x

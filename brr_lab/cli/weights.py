@@ -3,11 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from brr_lab import strict_json, weighting
-from brr_lab.weighting.policy import resolve_weighting
-
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -42,6 +37,11 @@ def _optional_float(text: str) -> float | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np  # here, not at the top: `brr-lab --help` should not pay for NumPy
+
+    from brr_lab import strict_json, weighting
+    from brr_lab.weighting.policy import resolve_weighting
+
     fraction = 0.5 if args.sampler == "balanced" else args.sampler_fraction
     setup = resolve_weighting(alpha=args.alpha, gamma=args.gamma, pos_weight=args.pos_weight,
                               sampler_fraction=fraction, prevalence=args.prevalence,

@@ -10,7 +10,7 @@ from brr_lab.configs.audit_results import (
 )
 from brr_lab.configs.errors import LoadedConfig
 from brr_lab.configs.schema import effective_fraction, resolve_pos_weight
-from brr_lab.weighting.policy import OVER_CORRECTION_FACTOR, resolve_weighting
+from brr_lab.weighting.policy import resolve_weighting
 
 __all__ = ["audit_config", "drift_table"]
 
@@ -72,8 +72,7 @@ def _at(loaded: LoadedConfig, native: str | list[str], severity: str, message: s
 
 def _weighting_findings(loaded: LoadedConfig, report: ConfigReport, setup,
                         prevalence: float) -> list[Finding]:
-    """Stacking, a silently dropped pos_weight, under- and over-correction."""
-    alpha = report.settings["loss.alpha"]
+    """Stacking, a silently dropped pos_weight, a lone down-weighting alpha, over-correction."""
 
     def finding(native, severity, message):
         return _at(loaded, native, severity, message)
@@ -81,35 +80,28 @@ def _weighting_findings(loaded: LoadedConfig, report: ConfigReport, setup,
     findings: list[Finding] = []
     imbalance = (1 - prevalence) / prevalence
     eff, qs = report.effective_ratio, report.q_star
+    # The texts are the policy's (one wording per warning); the audit adds where they apply.
     if setup.stacked:
-        parts = " x ".join(m.describe() for m in setup.active)
-        findings.append(finding(
-            [_MECHANISM_KEYS[m.name] for m in setup.active], "error",
-            f"stacked class weighting: {parts} multiply to an effective positive:negative "
-            f"ratio of {eff:.4g}:1 (q* = {qs:.3g}: a window is called a seizure at 0.5 once "
-            f"P(seizure) > q*), against the data's {imbalance:.3g}:1 imbalance. "
-            "Use one mechanism."))
+        findings.append(finding([_MECHANISM_KEYS[m.name] for m in setup.active], "error",
+                                f"{setup.warning('stacked')}, against the data's "
+                                f"{imbalance:.3g}:1 imbalance."))
     if loaded.dropped_pos_weight:
         findings.append(finding("loss.alpha", "error",  # alpha decides the drop
                                 f"{loaded.dropped_pos_weight}; the config does not show it. "
                                 f"What trains: effective ratio {eff:.4g}:1, q* = {qs:.3g}."))
-    if alpha is not None and setup.active_names == ["alpha"] and alpha < 0.5:
-        findings.append(finding(
-            "loss.alpha", "warning",
-            f"focal alpha={alpha:g} < 0.5 down-weights every positive and nothing else "
-            f"corrects the {imbalance:.3g}:1 imbalance: effective ratio {eff:.4g}:1, "
-            f"q* = {qs:.3g} (plain BCE: 0.5)."))
-    if eff > OVER_CORRECTION_FACTOR * imbalance:
+    if setup.active_names == ["alpha"] and setup.warning("alpha-down-weights"):
+        findings.append(finding("loss.alpha", "warning",
+                                f"focal {setup.warning('alpha-down-weights')}, and nothing else "
+                                f"corrects the {imbalance:.3g}:1 imbalance: effective ratio "
+                                f"{eff:.4g}:1, q* = {qs:.3g} (plain BCE: 0.5)."))
+    if setup.warning("over-correction"):
         # Keyed to the sampler when there is one (its fraction is what over-draws), else
         # to the strongest mechanism.
         names = setup.active_names
         culprit = "sampler" if "sampler" in names else max(
             setup.active, key=lambda m: m.odds_factor).name
-        findings.append(finding(
-            _MECHANISM_KEYS[culprit], "warning",
-            f"over-correction: the effective {eff:.4g}:1 exceeds the data's {imbalance:.3g}:1 "
-            f"imbalance by more than {OVER_CORRECTION_FACTOR:g}x; q* = {qs:.3g}, so windows "
-            "far less likely than even to be seizures are called positive at 0.5."))
+        findings.append(finding(_MECHANISM_KEYS[culprit], "warning",
+                                setup.warning("over-correction") + "."))
     return findings
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tabulate import tabulate
+
 
 @dataclass(frozen=True)
 class RecordingSummary:
@@ -61,11 +63,11 @@ class DatasetReport:
             f"negatives per positive: {ratio}",
             "labels seen: " + (", ".join(f"{k}={v}" for k, v in self.labels_seen.items()) or "none"),
             "",
-            f"{'recording':<28}{'duration_s':>11}{'seizure_s':>11}{'seizures':>9}{'windows':>9}{'pos':>6}",
+            tabulate([[name, f"{rec.duration_s:.1f}", f"{rec.seizure_seconds:.1f}", rec.n_seizures,
+                       rec.n_windows, rec.n_pos] for name, rec in self.recordings.items()],
+                     headers=["recording", "duration_s", "seizure_s", "seizures", "windows", "pos"],
+                     tablefmt="plain", disable_numparse=True),
         ]
-        for name, rec in self.recordings.items():
-            lines.append(f"{name:<28}{rec.duration_s:>11.1f}{rec.seizure_seconds:>11.1f}{rec.n_seizures:>9}"
-                         f"{rec.n_windows:>9}{rec.n_pos:>6}")
         if self.label_sources:
             names = {"csv_bi": ".csv_bi", "csv": ".csv (per channel)", "edf": "the EDF's own annotations"}
             by_source: dict[str, list[str]] = {}

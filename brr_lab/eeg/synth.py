@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 import mne
 import numpy as np
 
-from brr_lab._validation import check_real, invalid
+from brr_lab._validation import check_int, check_real
 from brr_lab.eeg.annotations import binary_rows
 from brr_lab.eeg.channels import STANDARD_CHANNELS
 from brr_lab.eeg.recording import Recording
@@ -101,10 +101,8 @@ def simulate_recordings(seed: int, *, n_recordings: int = DEFAULT_N_RECORDINGS,
     256 Hz (channels ``Fp1`` ... ``O2``, volts), ``seiz`` annotations on the Raw,
     and ``meta["seizure_events"]`` listing each :class:`SyntheticSeizure`.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise invalid("seed", _WHERE, "an integer >= 0", seed)
-    if isinstance(n_recordings, bool) or not isinstance(n_recordings, (int, np.integer)) or n_recordings < 1:
-        raise invalid("n_recordings", _WHERE, "an integer >= 1", n_recordings)
+    seed = check_int(seed, "seed", _WHERE, low=0, allowed="an integer >= 0")
+    n_recordings = check_int(n_recordings, "n_recordings", _WHERE, low=1, allowed="an integer >= 1")
     duration_s = check_real(duration_s, "duration_s", _WHERE, low=30.0, high=3600.0)
     seizure_amplitude = check_real(seizure_amplitude, "seizure_amplitude", _WHERE, low=0.0, high=50.0,
                                    low_open=True)
@@ -112,10 +110,8 @@ def simulate_recordings(seed: int, *, n_recordings: int = DEFAULT_N_RECORDINGS,
                                    low_open=True, high_open=True)
     if n_seizure_free is None:
         n_seizure_free = max(1, round(n_recordings / 4)) if n_recordings >= 2 else 0
-    if (isinstance(n_seizure_free, bool) or not isinstance(n_seizure_free, (int, np.integer))
-            or not 0 <= n_seizure_free < n_recordings):
-        raise invalid("n_seizure_free", _WHERE, f"None or an integer in [0, {n_recordings - 1}]",
-                      n_seizure_free)
+    n_seizure_free = check_int(n_seizure_free, "n_seizure_free", _WHERE, low=0, high=n_recordings - 1,
+                               allowed=f"None or an integer in [0, {n_recordings - 1}]")
 
     rng = np.random.default_rng(int(seed))
     n_samples = int(round(duration_s * SFREQ))

@@ -23,7 +23,7 @@ from collections import Counter
 import mne
 import numpy as np
 
-from brr_lab._validation import check_real, invalid
+from brr_lab._validation import check_int, check_real, invalid
 from brr_lab.eeg.annotations import binary_rows
 from brr_lab.eeg.channels import STANDARD_CHANNELS
 from brr_lab.eeg.recording import Recording
@@ -108,13 +108,10 @@ def iter_long_recordings(seed: int, *, n_recordings: int = 8,
     Each :class:`Recording` has ``raw`` at ``sfreq`` and ``meta["seizure_events"]``.
     """
     where = "simulate_long_recordings"
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise invalid("seed", where, "an integer >= 0", seed)
-    if isinstance(n_recordings, bool) or not isinstance(n_recordings, (int, np.integer)) or n_recordings < 1:
-        raise invalid("n_recordings", where, "an integer >= 1", n_recordings)
+    seed = check_int(seed, "seed", where, low=0, allowed="an integer >= 0")
+    n_recordings = check_int(n_recordings, "n_recordings", where, low=1, allowed="an integer >= 1")
     duration_s = check_real(duration_s, "duration_s", where, low=600.0, high=14400.0)
-    if isinstance(max_seizures, bool) or not isinstance(max_seizures, (int, np.integer)) or max_seizures < 1:
-        raise invalid("max_seizures", where, "an integer >= 1", max_seizures)
+    max_seizures = check_int(max_seizures, "max_seizures", where, low=1, allowed="an integer >= 1")
     min_gap_s = check_real(min_gap_s, "min_gap_s", where, low=0.0)
     if mean_seizure_s is None:
         mean_seizure_s = planned_mean_seizure_s()
@@ -126,10 +123,8 @@ def iter_long_recordings(seed: int, *, n_recordings: int = 8,
         raise invalid("sfreq", where, f"{SFREQ:g} Hz or a whole divisor of it (128, 64, 32, ...)", sfreq)
     if n_seizure_free is None:
         n_seizure_free = max(1, round(n_recordings / 4)) if n_recordings >= 2 else 0
-    if (isinstance(n_seizure_free, bool) or not isinstance(n_seizure_free, (int, np.integer))
-            or not 0 <= n_seizure_free < n_recordings):
-        raise invalid("n_seizure_free", where, f"None or an integer in [0, {n_recordings - 1}]",
-                      n_seizure_free)
+    n_seizure_free = check_int(n_seizure_free, "n_seizure_free", where, low=0, high=n_recordings - 1,
+                               allowed=f"None or an integer in [0, {n_recordings - 1}]")
     longest = max_seizures * (mean_seizure_s * 4) + (max_seizures - 1) * min_gap_s + 2 * EDGE_MARGIN_S
     if longest > duration_s:
         raise invalid("duration_s", where, f"long enough for {max_seizures} seizures {min_gap_s:g} s "

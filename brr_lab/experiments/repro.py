@@ -47,7 +47,7 @@ from pathlib import Path
 
 import torch
 
-from brr_lab._validation import invalid
+from brr_lab._validation import check_int, invalid
 from brr_lab.eeg.cohort import Cohort, cache_dir, load_cohort
 from brr_lab.configs import TrainerSettings
 from brr_lab.experiments.evaluation import evaluate_events, evaluate_run, monitor_windows
@@ -310,14 +310,11 @@ def _checked(names: list[str], seeds, workers, epochs) -> int:
     for name in names:
         if name not in SCENARIOS:
             raise invalid("scenario", _WHERE, f"one of {list(SCENARIOS)}", name)
-    for param, value in (("seeds", seeds), ("workers", workers)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise invalid(param, _WHERE, "an int >= 1", value)
+    check_int(seeds, "seeds", _WHERE, low=1)
+    check_int(workers, "workers", _WHERE, low=1)
     if epochs is None:
-        epochs = DEFAULT_EPOCHS
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise invalid("epochs", _WHERE, "None or an int >= 1", epochs)
-    return epochs
+        return DEFAULT_EPOCHS
+    return check_int(epochs, "epochs", _WHERE, low=1, allowed="None or an int >= 1")
 
 
 def _run_jobs(jobs: list, workers: int, device: str, done) -> None:

@@ -33,17 +33,24 @@ def _ci(pair, digits=2, pct=False) -> str:
     return f"{pair[0]:.{digits}f}-{pair[1]:.{digits}f}"
 
 
+def _table(head: list[str], body: list[list[str]], text_last: bool = False) -> str:
+    """Names left, figures right (and a closing text column left)."""
+    from tabulate import tabulate
+
+    figures = len(head) - 1 - text_last
+    return tabulate(body, headers=head, tablefmt="simple", disable_numparse=True,
+                    colalign=("left",) + ("right",) * figures + ("left",) * text_last)
+
+
 def format_table(rows: list[dict]) -> str:
-    """A fixed-width table, one line per scenario and seed, with 95% intervals."""
-    head = (f"{'scenario':28s} {'seed':>4s} {'AUROC':>6s} {'95% CI':>10s} {'AUPRC':>6s} "
-            f"{'pred+':>6s} {'95% CI':>9s} {'thr':>5s} {'recall':>6s} {'escape':>6s}  diagnosis")
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        escape = "-" if r["escape_epoch"] is None else str(r["escape_epoch"])
-        lines.append(f"{r['scenario']:28s} {r['seed']:4d} {_f(r['auroc']):>6s} "
-                     f"{_ci(r['auroc_ci']):>10s} {_f(r['auprc']):>6s} {_pct(r['pred_pos_rate']):>6s} "
-                     f"{_ci(r['pred_pos_rate_ci'], pct=True):>9s} {r['threshold']:5.2g} "
-                     f"{_f(r['recall'], 2):>6s} {escape:>6s}  {r['diagnosis']}")
+    """One line per scenario and seed, with 95% intervals."""
+    head = ["scenario", "seed", "AUROC", "95% CI", "AUPRC", "pred+", "95% CI", "thr", "recall",
+            "escape", "diagnosis"]
+    body = [[r["scenario"], str(r["seed"]), _f(r["auroc"]), _ci(r["auroc_ci"]), _f(r["auprc"]),
+             _pct(r["pred_pos_rate"]), _ci(r["pred_pos_rate_ci"], pct=True), f"{r['threshold']:.2g}",
+             _f(r["recall"], 2), "-" if r["escape_epoch"] is None else str(r["escape_epoch"]),
+             r["diagnosis"]] for r in rows]
+    lines = [_table(head, body, text_last=True)]
     if rows:
         r = rows[0]
         lines.append(f"validation: {r['n_val_recordings']} recordings, {r['n_val_seizures']} "
@@ -56,26 +63,28 @@ def _rate(x) -> str:
     return "n/a" if _nan(x) else f"{x:.1f}"
 
 
-def _events(r: dict | None) -> str:
-    """``sens [ci] FA/24h [ci]`` of one operating point (a row, or its threshold_moved)."""
+def _events(r: dict | None) -> list[str]:
+    """sensitivity, its interval, FA/24h, its interval at one operating point (a row, or its
+    threshold_moved; None: no threshold was chosen)."""
     if r is None:
-        return f"{'none chosen':>34s}"
-    return (f"{_f(r['event_sensitivity'], 2):>5s} {_ci(r['event_sensitivity_ci']):>9s} "
-            f"{_rate(r['fa_per_24h']):>5s} {_ci(r['fa_per_24h_ci'], 1):>10s}")
+        return ["none chosen", "", "", ""]
+    return [_f(r["event_sensitivity"], 2), _ci(r["event_sensitivity_ci"]), _rate(r["fa_per_24h"]),
+            _ci(r["fa_per_24h_ci"], 1)]
 
 
 def format_event_table(rows: list[dict]) -> str:
     """SzCORE event figures per scenario and seed: sensitivity and false alarms per 24 h on
-    the validation event recordings at the row's threshold and at the calibration threshold
-    for 10 per 24 h, with 95% intervals and what they rest on."""
-    head = (f"{'scenario':28s} {'seed':>4s} {'thr':>5s} {'sens':>5s} {'95% CI':>9s} {'FA/d':>5s} "
-            f"{'95% CI':>10s} | {'moved':>6s} {'sens':>5s} {'95% CI':>9s} {'FA/d':>5s} {'95% CI':>10s}")
-    lines = [head, "-" * len(head)]
+    the validation event recordings at the row's threshold and at the threshold chosen on
+    calibration data for the target false-alarm rate, with 95% intervals and what they rest on."""
+    head = ["scenario", "seed", "thr", "sens", "95% CI", "FA/d", "95% CI", "| moved", "sens",
+            "95% CI", "FA/d", "95% CI"]
+    body = []
     for r in rows:
         moved = r.get("threshold_moved")
         thr = "-" if moved is None else f"{moved['threshold']:.3g}"
-        lines.append(f"{r['scenario']:28s} {r['seed']:4d} {r['threshold']:5.2g} {_events(r)} | "
-                     f"{thr:>6s} {_events(moved) if moved is not None else ''}")
+        body.append([r["scenario"], str(r["seed"]), f"{r['threshold']:.2g}", *_events(r), thr,
+                     *(_events(moved) if moved is not None else ["", "", "", ""])])
+    lines = [_table(head, body)]
     if rows:
         r = rows[0]
         moved = next((x["threshold_moved"] for x in rows if x.get("threshold_moved")), None)

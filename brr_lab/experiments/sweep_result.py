@@ -110,6 +110,33 @@ class SweepResult:
                 "epochs": self.epochs, "n_settings": len(self.settings),
                 "train_prevalence": self.train_prevalence, **self.evidence, "settings": self.rows}
 
+    def to_text(self, source: str) -> str:
+        """The sweep as a terminal table (``brr-lab sweep``): one line per setting, then what
+        the figures rest on; ``source`` names the data (``Cohort.describe()``)."""
+        from tabulate import tabulate
+
+        e, events = self.evidence, bool(self.rows) and "event_sensitivity" in self.rows[0]
+        head = ["alpha", "gamma", "pos_w", "sampler", "seed", "q*", "AUROC", "95% CI", "AUPRC", "pred+"]
+        if events:
+            head += ["sens@.5", "FA/d", f"thr@{TARGET_FA_PER_24H:g}", "sens", "FA/d"]
+        body = [_text_row(r, events) for r in self.rows]
+        lines = [source, f"{len(self.rows)} settings, {self.epochs} epochs, {self.seconds:.1f} s on "
+                 f"{self.device}; scored on {e['n_val_recordings']} validation recordings "
+                 f"({e['n_val_seizures']} seizures, {e['n_val_windows']} windows)", "",
+                 tabulate(body, headers=head, tablefmt="simple", disable_numparse=True,
+                          colalign=("right",) * len(head)), "",
+                 f"AUPRC of a constant model = validation prevalence ({e['val_prevalence']:.3f}); "
+                 "pred+ = share of validation windows with p >= 0.5; q* = posterior above which the "
+                 "loss minimiser says positive at 0.5; 95% CI: bootstrap over validation recordings."]
+        if events:
+            lines.append(f"events (SzCORE) on {e['n_event_seizures']} seizures in "
+                         f"{e['n_event_recordings']} validation event recordings ({e['event_hours']:.1f} h): "
+                         f"sens = event sensitivity, FA/d = false alarms per 24 h, at 0.5 and at "
+                         f"thr@{TARGET_FA_PER_24H:g}, the threshold chosen on "
+                         f"{e['calibration_event_hours']:.1f} h of calibration recordings for at most "
+                         f"{TARGET_FA_PER_24H:g} per 24 h.")
+        return "\n".join(lines)
+
     def pivot(self, metric: str, index: str = "alpha", columns: str = "pos_weight",
               **fixed) -> tuple[list, list, np.ndarray]:
         """A 2-D table of ``metric`` over two setting keys, averaged over seeds.
@@ -140,6 +167,22 @@ class SweepResult:
                 if cell:
                     table[i, j] = float(np.mean(cell))
         return rows, cols, table
+
+
+def _text_row(r: dict, events: bool) -> list[str]:
+    def fmt(v, spec):  # None and NaN (undefined) read as "none", like a missing value
+        return "none" if v is None or v != v else format(v, spec)
+    ci = r.get("auroc_ci") or [None, None]
+    row = [fmt(r["alpha"], "g"), f"{r['gamma']:g}", fmt(r["pos_weight"], "g"),
+           fmt(r["sampler_fraction"], "g"), str(r["seed"]), f"{r['q_star']:.3f}", fmt(r["auroc"], ".3f"),
+           "n/a" if None in ci else f"{ci[0]:.2f}-{ci[1]:.2f}", fmt(r["auprc"], ".3f"),
+           fmt(r["pred_pos_rate"], ".1%")]
+    if events:
+        m = r.get("threshold_moved") or {}
+        row += [fmt(r["event_sensitivity"], ".2f"), fmt(r["fa_per_24h"], ".1f"),
+                fmt(m.get("threshold"), ".3g"), fmt(m.get("event_sensitivity"), ".2f"),
+                fmt(m.get("fa_per_24h"), ".1f")]
+    return row
 
 
 def _ordered(values: set) -> list:

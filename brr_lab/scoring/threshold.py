@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from brr_lab._validation import check_real, invalid
+from brr_lab._validation import check_int, check_real, invalid
 from brr_lab.scoring.events import EventScorer, SzcoreParameters
 from brr_lab.scoring.inputs import ScoringData, from_windowset, merge_spans
 from brr_lab.scoring.masks import PostProcessing
@@ -150,10 +150,8 @@ def choose_threshold(cal_windows, cal_probabilities=None, target_fa_per_24h: flo
         target, goal = "fa_per_24h", check_real(target_fa_per_24h, "target_fa_per_24h", where, low=0.0)
     else:
         raise invalid("target_fa_per_24h", where, "a rate >= 0 unless target_sensitivity is given", None)
-    if isinstance(max_candidates, bool) or not isinstance(max_candidates, int) or max_candidates < 2:
-        raise invalid("max_candidates", where, "an integer >= 2", max_candidates)
-    if isinstance(neighbours, bool) or not isinstance(neighbours, int) or neighbours < 0:
-        raise invalid("neighbours", where, "an integer >= 0", neighbours)
+    max_candidates = check_int(max_candidates, "max_candidates", where, low=2, allowed="an integer >= 2")
+    neighbours = check_int(neighbours, "neighbours", where, low=0, allowed="an integer >= 0")
     scorer = EventScorer(data, parameters, postprocessing)
     values = scorer.candidate_values()
     none = float(np.nextafter(values[-1], np.inf))  # detects nothing

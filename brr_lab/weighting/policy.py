@@ -63,7 +63,16 @@ class WeightingSetup:
     effective_ratio: float
     q_star: float
     allow_stacked: bool = False
-    warnings: tuple[str, ...] = field(default=())
+    advice: tuple[tuple[str, str], ...] = field(default=())  # (kind, text); kinds: WARNING_KINDS
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The texts of :attr:`advice`: the one wording of each warning (the audit reuses it)."""
+        return tuple(text for _, text in self.advice)
+
+    def warning(self, kind: str) -> str | None:
+        """The text of the warning of ``kind`` (one of :data:`WARNING_KINDS`), or None."""
+        return dict(self.advice).get(kind)
 
     @property
     def active(self) -> tuple[Mechanism, ...]:
@@ -94,24 +103,34 @@ class WeightingSetup:
         return "\n".join(lines)
 
 
+WARNING_KINDS = ("alpha-down-weights", "partial-correction", "over-correction", "stacked")
+
+
 def _warnings(alpha: float | None, prevalence: float | None, mechanisms: list,
-              eff: float, qs: float) -> list[str]:
-    """A down-weighting alpha; a correction far short of, or far past, the imbalance."""
+              eff: float, qs: float) -> list[tuple[str, str]]:
+    """A down-weighting alpha; a correction far short of, or far past, the imbalance; stacking."""
     warnings = []
     if alpha is not None and alpha < 0.5 - NEUTRAL_TOLERANCE:
-        warnings.append(f"alpha={alpha:g} < 0.5 down-weights each positive "
-                        f"(a positive weighs {alpha / (1 - alpha):.3g}x a negative)")
+        warnings.append(("alpha-down-weights", f"alpha={alpha:g} < 0.5 down-weights each positive "
+                         f"(a positive weighs {alpha / (1 - alpha):.3g}x a negative)"))
     if prevalence is not None:
         imbalance = (1 - prevalence) / prevalence
         corrected = any(m.active for m in mechanisms)
         if corrected and 0 < eff < imbalance / OVER_CORRECTION_FACTOR:
-            warnings.append(f"partial correction: the effective {eff:.3g}:1 is "
-                            f"{imbalance / eff:.3g}x less than the data's {imbalance:.3g}:1 "
-                            f"imbalance (q* = {qs:.3g})")
+            warnings.append(("partial-correction", f"partial correction: the effective {eff:.3g}:1 "
+                             f"is {imbalance / eff:.3g}x less than the data's {imbalance:.3g}:1 "
+                             f"imbalance (q* = {qs:.3g})"))
         if eff > OVER_CORRECTION_FACTOR * imbalance:
-            warnings.append(f"over-correction: the effective {eff:.3g}:1 exceeds the data's "
-                            f"{imbalance:.3g}:1 imbalance; q* = {qs:.3g}, so windows far less "
-                            "likely than even to be seizures are called positive at 0.5")
+            warnings.append(("over-correction", f"over-correction: the effective {eff:.3g}:1 "
+                             f"exceeds the data's {imbalance:.3g}:1 imbalance by more than "
+                             f"{OVER_CORRECTION_FACTOR:g}x; q* = {qs:.3g}, so windows far less "
+                             "likely than even to be seizures are called positive at 0.5"))
+    active = [m for m in mechanisms if m.active]
+    if len(active) > 1:  # reached only with allow_stacked=True: reported, not refused
+        warnings.append(("stacked", f"stacked class weighting: {' and '.join(m.setting for m in active)}"
+                         f" multiply their odds factors to an effective {eff:.4g}:1 (q* = {qs:.3g}: "
+                         "a window is called a seizure at 0.5 once P(seizure) > q*); use one "
+                         "mechanism"))
     return warnings
 
 
@@ -160,16 +179,11 @@ def resolve_weighting(*, alpha: float | None = None, gamma: float = 2.0,
     eff = float(weighting.effective_ratio(pi_for_engine, alpha, pos_weight, sampler_fraction))
     qs = float(weighting.q_star(pi_for_engine, alpha, pos_weight, sampler_fraction))
 
-    warnings = _warnings(alpha, prevalence, mechanisms, eff, qs)
-    active = [m for m in mechanisms if m.active]
-    if len(active) > 1:  # reached only with allow_stacked=True: reported, not refused
-        warnings.append(f"{' and '.join(m.setting for m in active)} are stacked: their odds "
-                        f"factors multiply to {eff:.4g}:1; use one mechanism")
-
+    advice = _warnings(alpha, prevalence, mechanisms, eff, qs)
     setup = WeightingSetup(alpha=alpha, gamma=gamma, pos_weight=pos_weight,
                            sampler_fraction=sampler_fraction, prevalence=prevalence,
                            mechanisms=tuple(mechanisms), ratio=ratio, effective_ratio=eff,
-                           q_star=qs, allow_stacked=allow_stacked, warnings=tuple(warnings))
+                           q_star=qs, allow_stacked=allow_stacked, advice=tuple(advice))
     if setup.stacked and not allow_stacked:
         parts = " x ".join(f"{m.setting} (x{m.odds_factor:.3g})" for m in setup.active)
         raise StackedWeightingError(

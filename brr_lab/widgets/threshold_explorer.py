@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from brr_lab._validation import BrrLabError, check_real, invalid
+from brr_lab.experiments.evaluation import TARGET_FA_PER_24H
 from brr_lab.training.metrics import auprc, auroc
 from brr_lab.scoring import EventScorer, ScoringData, choose_threshold, validate_threshold
 
@@ -30,7 +31,7 @@ __all__ = ["ThresholdExplorer", "RunPredictions", "run_predictions", "points_fro
            "threshold_grid", "DEFAULT_TARGET_FA_PER_24H", "GRID_LOGITS"]
 
 _WHERE = "ThresholdExplorer"
-DEFAULT_TARGET_FA_PER_24H = 10.0
+DEFAULT_TARGET_FA_PER_24H = TARGET_FA_PER_24H  # the protocol's target (one source)
 DEFAULT_MARK, CHOSEN_MARK = "default", "calibration, <= {:g} FA/24h"
 # Slider stops evenly spaced in log-odds, about 0.001 to 0.999: the thresholds that matter
 # for a model trained at 12:1 sit near 0 and those of an over-corrected one near 1.

@@ -25,7 +25,7 @@ import ipywidgets as widgets
 import torch
 
 from brr_lab.experiments import repro
-from brr_lab._validation import invalid
+from brr_lab._validation import check_int, invalid
 from brr_lab.eeg.cohort import Cohort, load_cohort
 from brr_lab.training.diagnosis import diagnose_metrics
 from brr_lab.training.trainer import Callback
@@ -88,9 +88,8 @@ class TrainingPanel(widgets.VBox):
         if data is not None and not isinstance(data, Cohort):
             raise invalid("data", _WHERE, "None or a brr_lab.eeg.cohort.Cohort (from load_cohort)",
                           type(data).__name__)
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                    or threads < 1):
-            raise invalid("threads", _WHERE, "None or an int >= 1", threads)
+        if threads is not None:
+            check_int(threads, "threads", _WHERE, low=1, allowed="None or an int >= 1")
         _check_scenario(scenario)
         _check_int(seed, "seed", SEED_RANGE)
         _check_int(epochs, "epochs", EPOCH_RANGE)
@@ -236,6 +235,4 @@ def _check_scenario(scenario) -> None:
 
 
 def _check_int(value, name: str, bounds: tuple[int, int]) -> None:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise invalid(name, _WHERE, f"an int in [{low}, {high}]", value)
+    check_int(value, name, _WHERE, low=bounds[0], high=bounds[1])
