@@ -40,7 +40,8 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, stack_module_state, vmap
 
-from brr_lab._validation import check_real, invalid
+from brr_lab._validation import (check_alpha, check_gamma, check_int, check_pos_weight,
+                                 check_sampler_fraction, invalid)
 from brr_lab.eeg.cohort import Cohort
 from brr_lab.configs import TrainerSettings
 from brr_lab.experiments.evaluation import events_from_logits, evidence_size
@@ -75,23 +76,10 @@ class SweepSetting:
 
     def __post_init__(self) -> None:
         where = "SweepSetting"
-        if self.alpha is not None:
-            object.__setattr__(self, "alpha", check_real(
-                self.alpha, "alpha", where, low=0.0, high=1.0,
-                allowed="None or a float in [0, 1] (the weight of the positive class)"))
-        object.__setattr__(self, "gamma", check_real(self.gamma, "gamma", where, low=0.0,
-                                                     allowed="a finite float >= 0"))
-        if self.pos_weight is not None:
-            object.__setattr__(self, "pos_weight", check_real(
-                self.pos_weight, "pos_weight", where, low=0.0, low_open=True,
-                allowed="None or a positive finite number"))
-        if self.sampler_fraction is not None:
-            object.__setattr__(self, "sampler_fraction", check_real(
-                self.sampler_fraction, "sampler_fraction", where, low=0.0, high=1.0,
-                low_open=True, high_open=True,
-                allowed="None (plain shuffling) or a positive share per batch in (0, 1)"))
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise invalid("seed", where, "an int >= 0", self.seed)
+        for name, check in (("alpha", check_alpha), ("gamma", check_gamma),
+                            ("pos_weight", check_pos_weight), ("sampler_fraction", check_sampler_fraction)):
+            object.__setattr__(self, name, check(getattr(self, name), where))
+        check_int(self.seed, "seed", where, low=0)
 
     def label(self) -> str:
         """Short text such as ``a=0.25 g=2 pw=12 sampler=0.5 seed=0``."""
