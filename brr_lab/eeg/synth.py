@@ -174,9 +174,15 @@ def _simulate_one(rng: np.random.Generator, name: str, n_samples: int, seizure_s
         seizure_signal = signal * background_uv
         alpha = alpha * (1.0 - blocked)  # the alpha rhythm disappears while the seizure is on
         events.append(event)
-    data_v = (background + alpha + seizure_signal) * 1e-6
-    info = mne.create_info(list(STANDARD_CHANNELS), SFREQ, ch_types="eeg", verbose=False)
-    raw = mne.io.RawArray(data_v, info, verbose=False)
+    return as_recording(name, (background + alpha + seizure_signal) * 1e-6, SFREQ, events, background_uv)
+
+
+def as_recording(name: str, data_v: np.ndarray, sfreq: float, events: list[SyntheticSeizure],
+                 background_uv: float) -> Recording:
+    """A generated signal (volts, channels x samples) as a :class:`Recording`: an MNE Raw with
+    one ``seiz`` annotation per event, its labels, and the events in ``meta``."""
+    raw = mne.io.RawArray(data_v, mne.create_info(list(STANDARD_CHANNELS), sfreq, ch_types="eeg",
+                                                  verbose=False), verbose=False)
     raw.set_meas_date(None)
     seizures = [(e.start_s, e.stop_s) for e in events]
     if seizures:
@@ -184,7 +190,7 @@ def _simulate_one(rng: np.random.Generator, name: str, n_samples: int, seizure_s
             onset=[s for s, _ in seizures], duration=[b - a for a, b in seizures],
             description=["seiz"] * len(seizures),
         ))
-    duration_s = n_samples / SFREQ
+    duration_s = data_v.shape[1] / sfreq
     labels_seen = dict(Counter(label for _, _, _, label, _ in binary_rows(seizures, duration_s)))
     return Recording(name=name, raw=raw, seizures=seizures, labels_seen=labels_seen, path=None,
                      meta={"seizure_events": events, "background_uv": background_uv})

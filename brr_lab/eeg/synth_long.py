@@ -18,19 +18,15 @@ seizure RMS within 3%, about 4x faster.
 from __future__ import annotations
 
 import math
-from collections import Counter
 
-import mne
 import numpy as np
 
 from brr_lab._validation import check_int, check_real, invalid
-from brr_lab.eeg.annotations import binary_rows
-from brr_lab.eeg.channels import STANDARD_CHANNELS
 from brr_lab.eeg.recording import Recording
 from brr_lab.eeg.synth import (
     DEFAULT_DURATION_S, DEFAULT_N_RECORDINGS, DEFAULT_SEIZURE_AMPLITUDE, EDGE_MARGIN_S,
     MIN_SEIZURE_S, SFREQ, TARGET_PREVALENCE, SyntheticSeizure, _alpha_rhythm, _pink_background,
-    _seizure_parts,
+    _seizure_parts, as_recording,
 )
 from brr_lab.eeg.windowing import DEFAULT_STRIDE_S, DEFAULT_WINDOW_S
 
@@ -172,16 +168,4 @@ def _simulate_many(plan: np.random.Generator, noise: np.random.Generator, name: 
         data[:, lo:lo + signal.shape[1]] += signal * background_uv
         events.append(event)
     del background, alpha
-    data_v = data * 1e-6
-    info = mne.create_info(list(STANDARD_CHANNELS), sfreq, ch_types="eeg", verbose=False)
-    raw = mne.io.RawArray(data_v, info, verbose=False)
-    raw.set_meas_date(None)
-    seizures = [(e.start_s, e.stop_s) for e in events]
-    if seizures:
-        raw.set_annotations(mne.Annotations(
-            onset=[s for s, _ in seizures], duration=[b - a for a, b in seizures],
-            description=["seiz"] * len(seizures)))
-    duration_s = n_samples / sfreq
-    labels_seen = dict(Counter(label for _, _, _, label, _ in binary_rows(seizures, duration_s)))
-    return Recording(name=name, raw=raw, seizures=seizures, labels_seen=labels_seen, path=None,
-                     meta={"seizure_events": events, "background_uv": background_uv})
+    return as_recording(name, data * 1e-6, sfreq, events, background_uv)
