@@ -24,7 +24,8 @@ from dataclasses import dataclass, asdict
 
 import numpy as np
 
-from brr_lab._validation import invalid
+from brr_lab._validation import (ALPHA_ALLOWED, GAMMA_ALLOWED, POS_WEIGHT_ALLOWED, PREVALENCE_ALLOWED,
+                                 SAMPLER_FRACTION_ALLOWED, invalid)
 
 __all__ = [
     "prevalence_from_counts",
@@ -61,7 +62,8 @@ def prevalence_from_counts(n_pos, n_neg) -> np.ndarray:
 
 
 def _checked(value, name: str, bad, allowed: str) -> np.ndarray:
-    """``value`` as a float array; ``invalid`` (one template) where it is not finite or ``bad``."""
+    """``value`` as a float array; ``invalid`` (one template, the vocabulary's wording of what is
+    allowed) where it is not finite or ``bad``. Arrays, so not the scalar checkers."""
     a = np.asarray(value, dtype=float)
     if np.any(~np.isfinite(a) | bad(a)):
         raise invalid(name, _WHERE, allowed, _show(a))
@@ -69,30 +71,30 @@ def _checked(value, name: str, bad, allowed: str) -> np.ndarray:
 
 
 def _prevalence(prevalence) -> np.ndarray:
-    return _checked(prevalence, "prevalence", lambda x: (x <= 0) | (x >= 1), "a float in (0, 1)")
+    return _checked(prevalence, "prevalence", lambda x: (x <= 0) | (x >= 1), PREVALENCE_ALLOWED)
 
 
 def _alpha(alpha):
     if alpha is None:
         return None
-    return _checked(alpha, "alpha", lambda x: (x < 0) | (x > 1), "None or a float in [0, 1]")
+    return _checked(alpha, "alpha", lambda x: (x < 0) | (x > 1), ALPHA_ALLOWED)
 
 
 def _gamma(gamma) -> np.ndarray:
-    return _checked(gamma, "gamma", lambda x: x < 0, "a finite float >= 0")
+    return _checked(gamma, "gamma", lambda x: x < 0, GAMMA_ALLOWED)
 
 
 def _pos_weight(pos_weight) -> np.ndarray:
     if pos_weight is None:
         return np.asarray(1.0)
-    return _checked(pos_weight, "pos_weight", lambda x: x <= 0, "None or a finite float > 0")
+    return _checked(pos_weight, "pos_weight", lambda x: x <= 0, POS_WEIGHT_ALLOWED)
 
 
 def _sampler_fraction(fraction):
     if fraction is None:
         return None
     return _checked(fraction, "sampler_fraction", lambda x: (x <= 0) | (x >= 1),
-                    "None (no sampler) or a positive fraction per batch in (0, 1)")
+                    SAMPLER_FRACTION_ALLOWED)
 
 
 def _open_probability(x, name: str) -> np.ndarray:
