@@ -330,6 +330,19 @@ def test_results_cache_reads_back_what_it_wrote(tiny_cohort, tmp_path, monkeypat
     assert again[0]["auroc"] == first[0]["auroc"] and again[0]["auroc_ci"] == first[0]["auroc_ci"]
 
 
+def test_run_cache_key_follows_the_run_layers_only(tmp_path):
+    """Editing a run's code makes a new cache entry; editing a panel or a lesson does not."""
+    for rel in ("training/trainer.py", "losses.py", "widgets/panel.py", "app/page.py"):
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    before = repro.run_code_digest(tmp_path)
+    (tmp_path / "widgets/panel.py").write_text("x = 2\n")
+    (tmp_path / "app/page.py").write_text("x = 2\n")
+    assert repro.run_code_digest(tmp_path) == before
+    (tmp_path / "training/trainer.py").write_text("x = 2\n")
+    assert repro.run_code_digest(tmp_path) != before
+
+
 def test_a_diverged_run_is_reported_not_crashed(tiny_cohort, monkeypatch):
     """Outputs that overflow: the row says 'diverged' with undefined figures, no crash."""
     from brr_lab.training.models import EEGWindowCNN

@@ -189,6 +189,21 @@ def _run_one(task: tuple[tuple[str, ...], int]) -> list[dict]:
     return rows
 
 
+_ABOVE_RUNS = ("widgets", "app", "cli", "postmortem", "__main__.py")
+
+
+def run_code_digest(package: Path) -> str:
+    """The source of every layer of ``package`` a run can import (docs/architecture.md;
+    tests/test_layout.py holds the layers to it). The panels, lessons, report card and
+    command line sit above the runs and cannot change one, so editing them keeps the cache."""
+    code = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        if source.relative_to(package).parts[0] not in _ABOVE_RUNS:
+            code.update(source.relative_to(package).as_posix().encode())
+            code.update(source.read_bytes())
+    return code.hexdigest()
+
+
 def results_cache(cohort: Cohort, epochs: int, device: str) -> Path | None:
     """Where finished runs of this code on this cohort are kept (``cache=True``), or None."""
     if cohort.key is None:
@@ -196,9 +211,7 @@ def results_cache(cohort: Cohort, epochs: int, device: str) -> Path | None:
     import numpy
     import sklearn
 
-    code = hashlib.sha256()
-    for source in sorted(Path(__file__).resolve().parents[1].rglob("*.py")):  # all of brr_lab
-        code.update(source.read_bytes())
+    code = hashlib.sha256(run_code_digest(Path(__file__).resolve().parents[1]).encode())
     code.update(f"{torch.__version__} {numpy.__version__} {sklearn.__version__}".encode())
     for part in (cohort.train, cohort.calibration, cohort.validation):  # the data themselves
         code.update(part.y.numpy().tobytes())
