@@ -330,6 +330,19 @@ def test_results_cache_reads_back_what_it_wrote(tiny_cohort, tmp_path, monkeypat
     assert again[0]["auroc"] == first[0]["auroc"] and again[0]["auroc_ci"] == first[0]["auroc_ci"]
 
 
+def test_a_cached_group_serves_one_of_its_scenarios(tiny_cohort, tmp_path, monkeypatch):
+    """repro trains bce once for bce and threshold-moved; asking for bce alone reads that run."""
+    import dataclasses
+    monkeypatch.setenv("BRR_LAB_CACHE", str(tmp_path))
+    keyed = dataclasses.replace(tiny_cohort, key="tiny-test")
+    both = repro.run_repro(cohort=keyed, scenarios=["bce", "threshold-moved"], seeds=1, epochs=1,
+                           cache=True)
+    monkeypatch.setattr(repro, "_run_group", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr(repro, "_run_jobs", lambda jobs, *a: jobs and pytest.fail(f"forked for {jobs}"))
+    alone = repro.run_repro(cohort=keyed, scenarios=["bce"], seeds=1, epochs=1, cache=True, workers=2)
+    assert [r["scenario"] for r in alone] == ["bce"] and alone[0]["auroc"] == both[0]["auroc"]
+
+
 def test_run_cache_key_follows_the_run_layers_only(tmp_path):
     """Editing a run's code makes a new cache entry; editing a panel or a lesson does not."""
     for rel in ("training/trainer.py", "losses.py", "widgets/panel.py", "app/page.py"):

@@ -112,7 +112,7 @@ def test_train_draws_what_run_scenario_measures(data, scenario):
             f"sensitivity {moved['event_sensitivity']:.2f}") in text
     assert (f"event scores rest on {expected['n_event_seizures']} seizure(s) in "
             f"{expected['n_event_recordings']} validation recording(s), "
-            f"{expected['event_hours']:.2f} h: under 10 hours") in text
+            f"{expected['event_hours']:.2f} h: fewer than 40 seizures and under 10 hours") in text
     assert html.escape(moved["chosen_on"]) in panel.result.value
 
 

@@ -347,20 +347,24 @@ def evidence_note(row: dict) -> str:
     if row["val_hours"] < MIN_HOURS:
         short.append(f"under {MIN_HOURS:g} hours")
     if short:
-        text += (f": {' and '.join(short)}, too little to judge a setting by; the generated "
-                 "cohort (no --data) holds 42 seizures in 2.3 hours")
+        text += (f": {' and '.join(short)}, too little to judge a setting by (the generated "
+                 "cohort, used without --data, holds more; `brr-lab repro` prints its size)")
     return text
 
 
 def event_note(row: dict) -> str:
-    """One sentence on what a row's event figures rest on; it says so when the hours are
-    too few for a false-alarm rate to mean much."""
+    """One sentence on what a row's event figures rest on; it says so when the seizures are
+    too few to judge a sensitivity, or the hours too few for a false-alarm rate to mean much."""
     hours = row.get("event_hours")
     if hours is None or (isinstance(hours, float) and math.isnan(hours)):
         return "event scores not measured"
-    text = (f"event scores rest on {row['n_event_seizures']} seizure(s) in "
-            f"{row['n_event_recordings']} validation recording(s), {hours:.2f} h")
+    n = row["n_event_seizures"]
+    text = (f"event scores rest on {n} seizure(s) in {row['n_event_recordings']} validation "
+            f"recording(s), {hours:.2f} h")
+    short = [f"fewer than {MIN_SEIZURES} seizures"] if n < MIN_SEIZURES else []
     if hours < MIN_EVENT_HOURS:
-        text += (f": under {MIN_EVENT_HOURS:g} hours, where one false alarm is already "
-                 f"{24 / hours:.0f} per 24 h; the generated cohort's event recordings hold 12 hours")
+        short.append(f"under {MIN_EVENT_HOURS:g} hours, where one false alarm is already "
+                     f"{24 / hours:.0f} per 24 h")
+    if short:
+        text += f": {' and '.join(short)}, too little to judge a setting by"
     return text

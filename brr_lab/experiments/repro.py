@@ -35,25 +35,22 @@ across channels. The budget, split, data and seeds above did not change.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 import multiprocessing
-import os
 import signal
 import time
 import warnings
-from pathlib import Path
 
 import torch
 
 from brr_lab._validation import check_int, invalid
-from brr_lab.eeg.cohort import Cohort, cache_dir, load_cohort
+from brr_lab.eeg.cohort import Cohort, load_cohort
 from brr_lab.configs import TrainerSettings
 from brr_lab.experiments.evaluation import evaluate_events, evaluate_run, monitor_windows
 from brr_lab.losses import BinaryFocalLoss
 from brr_lab.training.metrics import UndefinedMetricWarning
 from brr_lab.training.models import EEGWindowCNN
+from brr_lab.experiments.run_cache import read_cached, results_cache, run_code_digest, write_cached
 from brr_lab.experiments.repro_report import _f, _pct, format_event_table, format_table, summarize, verdicts
 from brr_lab.experiments.scenarios import (DEFAULT_EPOCHS, DEFAULT_SEEDS, ESCAPE_AUROC, LONG_FACTOR,
                                SCENARIOS, Scenario)
@@ -62,7 +59,7 @@ from brr_lab.training.trainer import Trainer, seed_everything
 __all__ = [
     "DEFAULT_EPOCHS", "DEFAULT_SEEDS", "LONG_FACTOR", "ESCAPE_AUROC", "SCENARIOS", "Scenario",
     "Interrupted", "run_scenario", "run_repro", "format_table", "format_event_table", "summarize",
-    "verdicts", "results_cache",
+    "verdicts", "results_cache", "run_code_digest",
 ]
 
 # The one config's defaults: batches of 64, Adam lr 1e-3.
@@ -175,58 +172,13 @@ _SHARED: dict = {}
 
 def _run_one(task: tuple[tuple[str, ...], int]) -> list[dict]:
     names, seed = task
-    path = _SHARED.get("cache")
-    if path is not None:
-        path = path / f"{'+'.join(names)}-seed{seed}.json"
-        if path.is_file():
-            return json.loads(path.read_text())
-    rows = _run_group(list(names), _SHARED["data"], seed=seed, epochs=_SHARED["epochs"],
-                      device=_SHARED["device"])
-    if path is not None:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(rows))  # NaN stays NaN: this file is read back by Python only
-        os.replace(tmp, path)
+    folder = _SHARED.get("cache")
+    rows = read_cached(folder, names, seed)
+    if rows is None:
+        rows = _run_group(list(names), _SHARED["data"], seed=seed, epochs=_SHARED["epochs"],
+                          device=_SHARED["device"])
+        write_cached(folder, names, seed, rows)
     return rows
-
-
-_ABOVE_RUNS = ("widgets", "app", "cli", "postmortem", "__main__.py")
-
-
-def run_code_digest(package: Path) -> str:
-    """The source of every layer of ``package`` a run can import (docs/architecture.md;
-    tests/test_layout.py holds the layers to it). The panels, lessons, report card and
-    command line sit above the runs and cannot change one, so editing them keeps the cache."""
-    code = hashlib.sha256()
-    for source in sorted(package.rglob("*.py")):
-        if source.relative_to(package).parts[0] not in _ABOVE_RUNS:
-            code.update(source.relative_to(package).as_posix().encode())
-            code.update(source.read_bytes())
-    return code.hexdigest()
-
-
-def results_cache(cohort: Cohort, epochs: int, device: str) -> Path | None:
-    """Where finished runs of this code on this cohort are kept (``cache=True``), or None."""
-    if cohort.key is None:
-        return None
-    import numpy
-    import sklearn
-
-    code = hashlib.sha256(run_code_digest(Path(__file__).resolve().parents[1]).encode())
-    code.update(f"{torch.__version__} {numpy.__version__} {sklearn.__version__}".encode())
-    for part in (cohort.train, cohort.calibration, cohort.validation):  # the data themselves
-        code.update(part.y.numpy().tobytes())
-        code.update(part.X[::97].numpy().tobytes())
-    if cohort.events is not None:
-        for name in ("calibration", "validation"):
-            for rec, x in cohort.events.part(name).signals.items():
-                code.update(rec.encode())
-                code.update(x[:, ::997].numpy().tobytes())
-    folder = cache_dir() / "runs" / f"{cohort.key}-e{epochs}-{device}-{code.hexdigest()[:16]}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder
 
 
 def _warm_up() -> None:
@@ -308,6 +260,10 @@ def run_repro(*, data=None, scenarios=None, seeds: int = DEFAULT_SEEDS, epochs: 
                    cache=results_cache(cohort, epochs, device) if cache else None)
     previous = torch.get_num_threads()
     try:
+        for job in [j for j in jobs if read_cached(_SHARED["cache"], *j) is not None]:
+            jobs.remove(job)  # read here: a pool is forked only for runs still to train
+            for row in read_cached(_SHARED["cache"], *job):
+                done(row)
         _run_jobs(jobs, workers, device, done)
     except KeyboardInterrupt:
         finished = {(r["scenario"], r["seed"]) for r in rows}
@@ -332,6 +288,8 @@ def _checked(names: list[str], seeds, workers, epochs) -> int:
 
 def _run_jobs(jobs: list, workers: int, device: str, done) -> None:
     """Each job's rows to ``done``: in this process, or in forked workers side by side."""
+    if not jobs:
+        return
     can_fork = "fork" in multiprocessing.get_all_start_methods()
     if workers == 1 or len(jobs) == 1 or device != "cpu" or not can_fork:
         torch.set_num_threads(1)  # this model's batches gain nothing from intra-op threads
