@@ -7,6 +7,7 @@ line on the page (no traceback), and the button comes back for another try.
 from __future__ import annotations
 
 import html
+import time
 from typing import Callable
 
 import ipywidgets as widgets
@@ -14,6 +15,10 @@ import ipywidgets as widgets
 from brr_lab.app.render import note
 
 __all__ = ["ButtonRun"]
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.1f} s" if s < 10 else f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
 
 
 class ButtonRun(widgets.VBox):
@@ -32,7 +37,9 @@ class ButtonRun(widgets.VBox):
 
     def __init__(self, label: str, work: Callable, *, n_steps: int, controls=(), **kwargs):
         self.work = work
-        self.button = widgets.Button(description=label, button_style="primary", icon="play")
+        # width auto: the label in full ("Grade the postmortem" was cut to its first words).
+        self.button = widgets.Button(description=label, button_style="primary", icon="play",
+                                     layout=widgets.Layout(width="auto"))
         self.button.add_class("brr-run-button")
         self.progress = widgets.IntProgress(value=0, min=0, max=n_steps, description="",
                                             layout=widgets.Layout(width="30em"))
@@ -56,6 +63,7 @@ class ButtonRun(widgets.VBox):
         self.button.disabled = True
         self.progress.value, self.progress.bar_style = 0, "info"
         self.result.children = ()
+        t0 = time.monotonic()
         try:
             shown = self.work(self._step)
         except Exception as err:  # noqa: BLE001 - shown on the page, where the class looks
@@ -65,7 +73,9 @@ class ButtonRun(widgets.VBox):
                                                       css="brr-error")),)
         else:
             self.progress.value, self.progress.bar_style = self.progress.max, "success"
-            self.status.value = "<span class='brr-done'>done</span>"
+            # The time it took, measured here: a class learns what a cached run saves.
+            took = _seconds(time.monotonic() - t0)
+            self.status.value = f"<span class='brr-done'>done in {took}</span>"
             items = shown if isinstance(shown, (list, tuple)) else [shown]
             self.result.children = tuple(widgets.HTML(x) if isinstance(x, str) else x
                                          for x in items)
