@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from brr_lab._validation import ALPHA_ALLOWED, GAMMA_ALLOWED
+
 __all__ = ["DataSettings", "LossSettings", "SamplerSettings", "TrainerSettings", "EvalSettings",
            "TrainConfig", "NOT_FINITE", "effective_fraction", "resolve_pos_weight"]
 
@@ -76,9 +78,10 @@ class LossSettings(_Section):
     """The loss and its class weights: alpha multiplies positives, pos_weight too."""
 
     kind: Literal["bce", "focal"] = Field("bce", description="'bce' or 'focal'")
-    alpha: Real | None = Field(None, ge=0, le=1, description="a float in [0, 1] (focal alpha, "
-                               "the weight of POSITIVES), or null (off)")
-    gamma: Real = Field(2.0, ge=0, description="a float >= 0 (focusing; moves q* at thresholds other than 0.5)")
+    # The vocabulary's wording (brr_lab._validation), in YAML's words (null, not None).
+    alpha: Real | None = Field(None, ge=0, le=1, description=ALPHA_ALLOWED.replace("None", "null (off)"))
+    gamma: Real = Field(2.0, ge=0, description=f"{GAMMA_ALLOWED} (focusing; moves q* at thresholds "
+                        "other than 0.5)")
     pos_weight: Union[Annotated[Real, Field(gt=0)], Literal["auto", "sqrt"], None] = Field(
         None, description="a number > 0, 'auto' (= n_neg/n_pos), 'sqrt' (its square root), "
         "or null (off)")
