@@ -3,8 +3,9 @@
 ``lab_server(notebooks, tmp_path_factory)`` serves temporary copies of notebooks (so the
 committed, output-free ones are never rewritten) on 127.0.0.1 with a token and a free
 port; ``open_and_run_all(page, base, token, name)`` opens one, runs every cell and fails on
-a cell error. Without chromium a test skips, except when ``CI`` is set, where a missing
-browser is a failure.
+a cell error; ``open_page(pw, base, token, name, panel=..., ready=...)`` does that in a new
+chromium page and waits until a panel's plot is drawn. Without chromium a test skips,
+except when ``CI`` is set, where a missing browser is a failure.
 """
 from __future__ import annotations
 
@@ -30,6 +31,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking"]
 SERVER_START_S = 90
 RUN_ALL_S = 480  # notebook 04 may train two runs when its cache is cold
+PLOT_S = 180     # a loaded CI machine drew the explorer's plot 60 s after its cell ran
+VIEWPORT = {"width": 1400, "height": 2000}
+# anywidget 0.11 gives a widget 2 s to load its script (a blob: module; plotly's FigureWidget
+# sends 5 MB) and then drops every message to it, silently: on a busy machine a FigureWidget
+# then stayed empty. ``open_page(..., slow_modules=True)`` makes every such load this slow.
+SLOW_MODULE_MS = 2500
+SLOW_MODULES = """(() => {
+  const make = URL.createObjectURL.bind(URL);
+  URL.createObjectURL = b => (b instanceof Blob && b.type === 'text/javascript')
+    ? make(new Blob(['await new Promise(r => setTimeout(r, %d));\\n', b], {type: b.type}))
+    : make(b);
+})();""" % SLOW_MODULE_MS
 
 
 def skip_or_fail(reason: str):
@@ -156,3 +169,54 @@ def open_and_run_all(page, base: str, token: str, name: str) -> None:
     page.wait_for_function(ALL_CELLS_DONE, timeout=RUN_ALL_S * 1000)
     errors = page.evaluate(CELL_ERRORS)
     assert not errors, f"cells raised: {errors}"
+
+
+# The plotted traces of the first plotly plot in panel ``which`` (-1: the last) of those
+# matching ``sel``, read from the page: x and y as sent (``data``), and how many points
+# plotly drew from them (``_fullData``'s ``_length``). Argument: [sel, which].
+PLOTTED = """([sel, which]) => {
+  const panels = document.querySelectorAll(sel);
+  const panel = panels[which < 0 ? panels.length + which : which];
+  const plot = panel && panel.querySelector('.js-plotly-plot');
+  if (!plot || !plot.data || !plot._fullData) return null;
+  const values = a => a ? Array.from(a) : null;
+  return plot.data.map((t, i) => ({name: t.name, x: values(t.x), y: values(t.y),
+                                   drawn: plot._fullData[i] ? plot._fullData[i]._length : null}));
+}"""
+
+
+def settled(page, script: str, arg=None, *, pause_ms: int = 700, tries: int = 30):
+    """The value of JavaScript ``script`` once two reads ``pause_ms`` apart agree and are not
+    null: a slider's key presses each redraw, and a plot is briefly absent while redrawn."""
+    last = page.evaluate(script, arg)
+    for _ in range(tries):
+        page.wait_for_timeout(pause_ms)
+        now = page.evaluate(script, arg)
+        if now is not None and now == last:
+            return now
+        last = now
+    pytest.fail(f"the page did not settle within {tries * pause_ms / 1000:g} s: {last!r}")
+
+
+@contextlib.contextmanager
+def open_page(pw, base: str, token: str, name: str, *, panel: str, ready: str,
+              slow_modules: bool = False):
+    """A chromium page with notebook ``name`` opened and run (:func:`open_and_run_all`), its
+    first ``panel`` (a CSS selector) scrolled into view, once the JavaScript condition
+    ``ready`` holds (a plot drawn): yields ``(page, panel_locator)``; closes the browser.
+    ``slow_modules``: widget scripts load as slowly as on a busy machine (``SLOW_MODULES``)."""
+    browser = launch(pw)
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        if slow_modules:
+            page.add_init_script(SLOW_MODULES)
+        open_and_run_all(page, base, token, name)
+        locator = page.locator(panel).first
+        locator.scroll_into_view_if_needed()
+        try:
+            page.wait_for_function(ready, timeout=PLOT_S * 1000)
+        except Exception:  # noqa: BLE001 - say what did not happen
+            pytest.fail(f"{name}: {panel}'s plot was not drawn within {PLOT_S} s")
+        yield page, locator
+    finally:
+        browser.close()

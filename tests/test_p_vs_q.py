@@ -6,15 +6,18 @@ from the panel itself.
 """
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 import torch
 
 from brr_lab import weighting
 from brr_lab.losses import binary_focal_loss
 from brr_lab.widgets import THRESHOLD_RANGE, PVsQ, WeightsExplorer
+from brr_lab.widgets.p_vs_q import plain, show_figure
 
 PI = 1 / 13
 
@@ -130,6 +133,37 @@ def test_confusion_matrix_and_pr_point_at_the_threshold():
     cells = [int(c) for c in re.findall(r"monospace\">([\d,]+)<", panel.confusion.value)]
     assert cells == [3, 0, 3, 4]
     assert panel.pr_figure.data[2].x == (1.0,) and panel.pr_figure.data[2].y == (0.5,)
+
+
+def shown_traces(out) -> dict[str, dict]:
+    """The traces an ``Output`` shows, by name, as the page receives them (one plotly bundle)."""
+    (output,) = out.outputs
+    spec = output["data"]["application/vnd.plotly.v1+json"]
+    json.dumps(spec, allow_nan=False)  # what the comm sends: strict JSON, no NaN
+    return {t["name"]: t for t in spec["data"]}
+
+
+def test_the_plot_shows_the_whole_current_curve_as_plain_numbers():
+    explorer = WeightsExplorer(alpha=0.25, gamma=2.0, pos_weight=12.0, prevalence=PI)
+    panel = PVsQ(explorer=explorer, threshold=0.2)
+    explorer.set(alpha=0.6, gamma=1.0)  # a redraw from code, after the panel was built
+    curve = shown_traces(panel.plot)["loss optimum p(q)"]
+    assert isinstance(curve["y"], list) and all(isinstance(v, float) for v in curve["y"])
+    np.testing.assert_allclose(curve["x"], panel.curve[0], rtol=0, atol=0)
+    np.testing.assert_allclose(curve["y"], weighting.optimal_prediction(
+        np.asarray(curve["x"]), PI, alpha=0.6, gamma=1.0, pos_weight=12.0), rtol=1e-12)
+    assert max(curve["y"]) - min(curve["y"]) > 0.5  # not flat
+    assert shown_traces(panel.plot)["q*"]["x"] == [panel.q_star]
+
+
+def test_the_pr_plot_marks_the_threshold_and_a_gap_stays_a_gap():
+    y = np.array([1, 1, 0, 0])
+    panel = PVsQ(predictions=(y, np.array([0.9, 0.6, 0.7, 0.1])), threshold=0.5)
+    assert shown_traces(panel.pr_plot)["at the threshold"]["x"] == [1.0]
+    assert plain([0.5, np.nan, np.inf, np.float32(0.25)]) == [0.5, None, None, 0.25]
+    fig = go.Figure(go.Scatter(x=[0.0, 1.0], y=np.array([0.0, 1.0])))
+    with pytest.raises(ValueError, match="'fig'.*plain lists"):
+        show_figure(panel.plot, fig)  # numpy would arrive as base64, not as numbers
 
 
 def test_log_axis():

@@ -109,6 +109,24 @@ def test_moving_the_slider_changes_scores_matrix_and_points(explorer, val):
     assert explorer.figure.data[2].y == (after.window.precision,)
     assert explorer.figure.data[5].x == (after.fa_per_24h,) != before[3]
     assert explorer.figure.data[5].y == (after.sensitivity,)
+    # What the page gets: the whole figure, current points included, as strict JSON.
+    (output,) = explorer.plot.outputs
+    spec = output["data"]["application/vnd.plotly.v1+json"]
+    json.dumps(spec, allow_nan=False)
+    points = [(t["x"], t["y"]) for t in spec["data"] if t["name"] == "this threshold"]
+    assert points == [([after.window.sensitivity], [after.window.precision]),
+                      ([after.fa_per_24h], [after.sensitivity])]
+    explorer.set_threshold(0.5)
+
+
+def test_nothing_called_is_a_gap_not_a_point_at_zero(explorer):
+    explorer.set_threshold(max(explorer.thresholds))
+    w = explorer.current.window
+    assert w.tp + w.fp == 0  # the data make it so: precision is undefined (NaN)
+    (output,) = explorer.plot.outputs
+    spec = output["data"]["application/vnd.plotly.v1+json"]
+    window_point = next(t for t in spec["data"] if t["name"] == "this threshold")
+    assert window_point["x"] == [0.0] and window_point["y"] == [None]
     explorer.set_threshold(0.5)
 
 

@@ -19,17 +19,20 @@ Use in a notebook::
 from __future__ import annotations
 
 import html
+import json
+import math
 
 import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from brr_lab.training import metrics
 
 from brr_lab import weighting
 from brr_lab._validation import check_real, invalid
 
-__all__ = ["PVsQ", "THRESHOLD_RANGE", "Q_SCALES"]
+__all__ = ["PVsQ", "THRESHOLD_RANGE", "Q_SCALES", "figure_output", "show_figure", "plain"]
 
 _WHERE = "PVsQ"
 THRESHOLD_RANGE = (0.01, 0.99, 0.01)   # (min, max, step) of the threshold slider
@@ -50,8 +53,9 @@ class PVsQ(widgets.VBox):
         n_points: points of the q grid (>= 3).
 
     Read by tests and notebooks: ``q_star`` (float), ``curve`` (q and p arrays),
-    ``threshold_slider``, ``q_star_note`` (HTML holding ``.brr-q-star``), ``figure``, and
-    with predictions ``confusion`` (HTML table) and ``pr_figure``.
+    ``threshold_slider``, ``q_star_note`` (HTML holding ``.brr-q-star``), ``figure`` (the
+    plotly ``Figure`` last drawn, in ``plot``), and with predictions ``confusion`` (HTML
+    table) and ``pr_figure`` (in ``pr_plot``).
     """
 
     def __init__(self, *, alpha: float | None = 0.25, gamma: float = 2.0,
@@ -82,14 +86,14 @@ class PVsQ(widgets.VBox):
                                                   description="q axis")
         self.q_star_note = widgets.HTML()
         self.q_star_note.add_class("brr-q-star-note")
-        self.figure = _curve_figure(self._q)
+        self.figure, self.plot = _curve_figure(self._q), figure_output("brr-p-vs-q-plot")
         rows = [widgets.HBox([self.threshold_slider, self.scale_toggle]), self.q_star_note,
-                self.figure]
+                self.plot]
         if self._predictions is not None:
             self.confusion = widgets.HTML()
             self.confusion.add_class("brr-confusion")
-            self.pr_figure = _pr_figure(*self._predictions)
-            rows += [self.confusion, self.pr_figure]
+            self.pr_figure, self.pr_plot = _pr_figure(*self._predictions), figure_output("brr-pr-plot")
+            rows += [self.confusion, self.pr_plot]
         super().__init__(rows, **kwargs)
         self.add_class("brr-p-vs-q")
         self.threshold_slider.observe(lambda _: self.update(), names="value")
@@ -109,10 +113,43 @@ class PVsQ(widgets.VBox):
         self.q_star = float(weighting.q_star_at(t, **s))
         self.q_star_note.value = _note_html(self.q_star, t, s["prevalence"])
         _redraw(self.figure, self.curve, t, self.q_star, self.scale_toggle.value)
+        show_figure(self.plot, self.figure)
         if self._predictions is not None:
             counts = metrics.threshold_metrics(*self._predictions, threshold=t)
             self.confusion.value = _confusion_html(counts, t)
             _mark_pr(self.pr_figure, counts)
+            show_figure(self.pr_plot, self.pr_figure)
+
+
+def plain(values) -> list[float | None]:
+    """``values`` as a plain list of floats for a plotly trace, None (a gap) for NaN or inf."""
+    return [float(v) if v is not None and math.isfinite(v) else None for v in np.ravel(values)]
+
+
+def figure_output(css_class: str) -> widgets.Output:
+    """An empty ``Output`` for :func:`show_figure`, with ``css_class`` for tests and styles."""
+    out = widgets.Output()
+    out.add_class(css_class)
+    return out
+
+
+def show_figure(out: widgets.Output, fig: go.Figure) -> None:
+    """Show ``fig`` in ``out``, whole, as plotly's JSON mime bundle (replacing what it showed).
+
+    Not a ``go.FigureWidget``: that is an anywidget, whose figure and every later edit reach
+    the page as updates after the widget opens, and anywidget 0.11 drops them all when the
+    page takes over 2 s to load the widget's 5 MB script (a busy page): the plot stays empty,
+    and nothing is logged. An ``Output`` is a core widget; JupyterLab's plotly renderer draws
+    what this one message holds. Trace arrays must be :func:`plain` lists: numpy arrays
+    would arrive as base64 specs, not as numbers a page or a test can read.
+    """
+    text = pio.to_json(fig, validate=False, engine="json")  # strict JSON: NaN becomes null
+    if '"bdata"' in text:
+        raise invalid("fig", "show_figure", "a figure whose trace arrays are plain lists "
+                                            "(brr_lab.widgets.p_vs_q.plain)", "a numpy array")
+    out.outputs = ({"output_type": "display_data", "metadata": {}, "data": {
+        "application/vnd.plotly.v1+json": json.loads(text),
+        "text/plain": f"<plotly figure: {len(fig.data)} traces>"}},)
 
 
 def _check_predictions(predictions):
@@ -134,13 +171,14 @@ def _note_html(q_star: float, threshold: float, prevalence: float) -> str:
             f"{q_star:.2g} (the prevalence is {prevalence:.2g}).")
 
 
-def _curve_figure(q: np.ndarray) -> go.FigureWidget:
+def _curve_figure(q: np.ndarray) -> go.Figure:
     fig = go.Figure()
-    fig.add_scatter(x=q, y=q, mode="lines", name="calibrated (p = q)",
+    fig.add_scatter(x=plain(q), y=plain(q), mode="lines", name="calibrated (p = q)",
                     line={"color": "#999", "dash": "dot"})
-    fig.add_scatter(x=q, y=np.zeros_like(q), mode="lines", name="loss optimum p(q)",
+    # p(q) is drawn by update(); until then a gap, never a flat line that looks like a curve
+    fig.add_scatter(x=plain(q), y=[None] * len(q), mode="lines", name="loss optimum p(q)",
                     line={"color": "#d62728"})
-    fig.add_scatter(x=[q[0], q[-1]], y=[0.5, 0.5], mode="lines", name="threshold",
+    fig.add_scatter(x=plain(q[[0, -1]]), y=[0.5, 0.5], mode="lines", name="threshold",
                     line={"color": "#333", "dash": "dash"})
     fig.add_scatter(x=[0.5], y=[0.5], mode="markers", name="q*",
                     marker={"color": "#333", "size": 10, "symbol": "x"})
@@ -148,30 +186,28 @@ def _curve_figure(q: np.ndarray) -> go.FigureWidget:
                       xaxis_title="true posterior q = P(seizure | window)",
                       yaxis_title="predicted p", yaxis_range=[0, 1],
                       legend={"orientation": "h", "y": -0.3})
-    return go.FigureWidget(fig)
+    return fig
 
 
-def _redraw(fig: go.FigureWidget, curve, threshold: float, q_star: float, scale: str) -> None:
+def _redraw(fig: go.Figure, curve, threshold: float, q_star: float, scale: str) -> None:
     q, p = curve
-    # Each batch sets the same properties on every trace it touches (see WeightsExplorer).
-    with fig.batch_update():
-        fig.data[1].y = p
-    with fig.batch_update():
-        fig.data[2].update(x=[q[0], q[-1]], y=[threshold, threshold])
-        fig.data[3].update(x=[q_star], y=[threshold])
-        fig.layout.xaxis.type = scale
-        low = max(np.floor(np.log10(max(q_star, q[0]))) - 1, np.log10(q[0]))  # q* in view
-        fig.layout.xaxis.range = [low, 0] if scale == "log" else [0, 1]
+    fig.data[1].y = plain(p)
+    fig.data[2].update(x=plain(q[[0, -1]]), y=[threshold, threshold])
+    fig.data[3].update(x=[q_star], y=[threshold])
+    fig.layout.xaxis.type = scale
+    low = max(np.floor(np.log10(max(q_star, q[0]))) - 1, np.log10(q[0]))  # q* in view
+    fig.layout.xaxis.range = [float(low), 0] if scale == "log" else [0, 1]
 
 
-def _pr_figure(y: np.ndarray, p: np.ndarray) -> go.FigureWidget:
+def _pr_figure(y: np.ndarray, p: np.ndarray) -> go.Figure:
     from sklearn.metrics import precision_recall_curve
 
-    precision, recall, _ = precision_recall_curve(y, p)
+    # drop_intermediate: the same curve in far fewer points (all are sent at every redraw)
+    precision, recall, _ = precision_recall_curve(y, p, drop_intermediate=True)
     fig = go.Figure()
-    fig.add_scatter(x=recall, y=precision, mode="lines", name="precision-recall",
+    fig.add_scatter(x=plain(recall), y=plain(precision), mode="lines", name="precision-recall",
                     line={"color": "#1f77b4"})
-    fig.add_scatter(x=[0, 1], y=[y.mean()] * 2, mode="lines", name="prevalence (a constant model)",
+    fig.add_scatter(x=[0, 1], y=[float(y.mean())] * 2, mode="lines", name="prevalence (a constant model)",
                     line={"color": "#999", "dash": "dot"})
     fig.add_scatter(x=[0.0], y=[0.0], mode="markers", name="at the threshold",
                     marker={"color": "#d62728", "size": 10})
@@ -179,14 +215,12 @@ def _pr_figure(y: np.ndarray, p: np.ndarray) -> go.FigureWidget:
                       xaxis_title="recall", yaxis_title="precision",
                       xaxis_range=[0, 1], yaxis_range=[0, 1.02],
                       legend={"orientation": "h", "y": -0.3})
-    return go.FigureWidget(fig)
+    return fig
 
 
-def _mark_pr(fig: go.FigureWidget, counts: dict) -> None:
-    recall = counts["recall"]
-    precision = counts["precision"] if np.isfinite(counts["precision"]) else 1.0
-    with fig.batch_update():
-        fig.data[2].update(x=[recall], y=[precision])
+def _mark_pr(fig: go.Figure, counts: dict) -> None:
+    precision = counts["precision"] if np.isfinite(counts["precision"]) else 1.0  # nothing called
+    fig.data[2].update(x=[float(counts["recall"])], y=[float(precision)])
 
 
 def _confusion_html(counts: dict, threshold: float) -> str:

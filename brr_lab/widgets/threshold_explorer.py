@@ -26,6 +26,7 @@ from brr_lab._validation import BrrLabError, check_real, invalid
 from brr_lab.experiments.evaluation import TARGET_FA_PER_24H
 from brr_lab.training.metrics import auprc, auroc
 from brr_lab.scoring import EventScorer, ScoringData, choose_threshold, validate_threshold
+from brr_lab.widgets.p_vs_q import figure_output, plain, show_figure
 
 __all__ = ["ThresholdExplorer", "RunPredictions", "run_predictions", "points_from_rows", "readable",
            "threshold_grid", "DEFAULT_TARGET_FA_PER_24H", "GRID_LOGITS"]
@@ -218,7 +219,8 @@ class ThresholdExplorer(widgets.VBox):
 
     Read by tests and notebooks: ``slider`` (class ``brr-threshold``), ``thresholds``,
     ``current`` (the ``EventScores`` at the slider's value), ``scores`` and ``confusion``
-    (HTML), ``figure``, ``auroc``, ``marks``, ``chosen`` (a ``ValidatedThreshold`` or None).
+    (HTML), ``figure`` (the plotly ``Figure`` last drawn in ``plot``), ``auroc``, ``marks``,
+    ``chosen`` (a ``ValidatedThreshold`` or None).
     """
 
     def __init__(self, validation: ScoringData, calibration: ScoringData | None = None, *,
@@ -247,10 +249,9 @@ class ThresholdExplorer(widgets.VBox):
         self.scores, self.confusion = widgets.HTML(), widgets.HTML()
         self.scores.add_class("brr-threshold-scores")
         self.confusion.add_class("brr-confusion")
-        self.figure = self._make_figure(labels, probs)
-        # A FigureWidget inside an HBox can collapse to zero width: it gets its own row.
+        self.figure, self.plot = self._make_figure(labels, probs), figure_output("brr-threshold-plot")
         super().__init__([self.header, self.slider, widgets.HBox([self.scores, self.confusion]),
-                          self.figure], **kwargs)
+                          self.plot], **kwargs)
         self.add_class("brr-threshold-explorer")
         self.slider.observe(lambda change: self.update(), names="value")
         self.update()
@@ -279,9 +280,10 @@ class ThresholdExplorer(widgets.VBox):
             f'<td class="brr-cm-tp" {_COUNT}>{w.tp}</td><td class="brr-cm-fn" {_COUNT}>{w.fn}</td>'
             f'</tr><tr><th {_COUNT}>background</th><td class="brr-cm-fp" {_COUNT}>{w.fp}</td>'
             f'<td class="brr-cm-tn" {_COUNT}>{w.tn}</td></tr></table>')
-        with self.figure.batch_update():  # both traces get x and y: no placeholder x sent
-            self.figure.data[2].update(x=[_plotted(w.sensitivity)], y=[_plotted(w.precision)])
-            self.figure.data[5].update(x=[_plotted(s.fa_per_24h)], y=[_plotted(s.sensitivity)])
+        # NaN (precision with nothing called) is a gap, not a point at 0.
+        self.figure.data[2].update(x=plain([w.sensitivity]), y=plain([w.precision]))
+        self.figure.data[5].update(x=plain([s.fa_per_24h]), y=plain([s.sensitivity]))
+        show_figure(self.plot, self.figure)
 
     def _header_html(self, title: str) -> str:
         v = self._scores[0.5]
@@ -315,7 +317,7 @@ class ThresholdExplorer(widgets.VBox):
                    "or how many false alarms a day it raises</td></tr></table>")
         return "\n".join(out)
 
-    def _make_figure(self, labels: np.ndarray, probs: np.ndarray) -> go.FigureWidget:
+    def _make_figure(self, labels: np.ndarray, probs: np.ndarray) -> go.Figure:
         from sklearn.metrics import precision_recall_curve
 
         precision, recall, _ = precision_recall_curve(labels, probs, drop_intermediate=True)
@@ -328,10 +330,10 @@ class ThresholdExplorer(widgets.VBox):
                    lambda m: (m.fa_per_24h, m.sensitivity)))
         for col, (x, y, point) in enumerate(curves, start=1):
             first = col == 1  # one legend entry per kind of trace
-            fig.add_scatter(x=x, y=y, mode="lines" if first else "lines+markers", row=1, col=col,
+            fig.add_scatter(x=plain(x), y=plain(y), mode="lines" if first else "lines+markers", row=1, col=col,
                             name="window PR curve" if first else "slider stops (events)")
-            fig.add_scatter(x=[_plotted(point(m)[0]) for m in marked],
-                            y=[_plotted(point(m)[1]) for m in marked],
+            fig.add_scatter(x=plain([point(m)[0] for m in marked]),
+                            y=plain([point(m)[1] for m in marked]),
                             mode="markers+text", text=list(self.marks), textposition="top right",
                             name="marked thresholds", showlegend=first,
                             marker={"color": "#555", "size": 8}, row=1, col=col)
@@ -342,8 +344,4 @@ class ThresholdExplorer(widgets.VBox):
                           xaxis2={"title": "false alarms per 24 h"},
                           yaxis2={"title": "event sensitivity", "range": [0, 1.05]}, height=380,
                           margin={"l": 50, "r": 20, "t": 40, "b": 40}, legend={"orientation": "h", "y": -0.2})
-        return go.FigureWidget(fig)
-
-
-def _plotted(x: float) -> float | None:  # NaN (nothing called): a gap, not a point at 0
-    return None if x is None or not math.isfinite(x) else float(x)
+        return fig
