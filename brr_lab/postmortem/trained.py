@@ -119,10 +119,10 @@ def grade_auroc_half(zero_labels: Measured, under_weighted: list[Measured]) -> G
               "under-weighted run that called nothing positive sits at AUROC 0.5: those models "
               "still rank (AUROC measurably away from 0.5), they only sit below the threshold. "
               "AUROC 0.5 points to the labels or a constant output, not to the weighting.",
-              NON_DIAGNOSTIC: "All-zero labels produce the symptom in every seed, and some "
-              "under-weighted runs land near AUROC 0.5 too: the symptom does not tell the causes "
-              "apart, and most under-weighted runs that call nothing positive still rank "
-              "measurably. Check the labels first.",
+              NON_DIAGNOSTIC: "All-zero labels produce the symptom in every seed, and at least "
+              "one under-weighted run that called nothing positive has an AUROC interval "
+              "containing 0.5 (the evidence counts them): the symptom does not tell the causes "
+              "apart. Check the labels first.",
               RIGHT: "The labels did not produce the symptom here, and every under-weighted run "
               "that called nothing positive sat at AUROC 0.5.",
               INCOMPLETE: "The labels did not produce the symptom in every seed, and only some "
