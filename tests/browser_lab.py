@@ -82,6 +82,48 @@ def _jupyter_config(config_dir: Path) -> None:
                 {"windowingMode": "none"})
 
 
+def isolated_env(make_dir) -> dict:
+    """This environment with fresh Jupyter and IPython folders (``make_dir(name) -> Path``):
+    a user's own kernelspecs, extensions or startup files cannot change what a test sees."""
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH"}
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        env[name] = str(make_dir(name.lower()))
+    return env
+
+
+@contextlib.contextmanager
+def served(argv: list[str], ready_url: str, *, name: str, env: dict, log_path: Path,
+           limit_s: float, stop=signal.SIGTERM, cwd=None):
+    """Run a server until ``ready_url`` answers 200: yields ``(process, seconds to ready)``;
+    stops it with ``stop`` afterwards (it shuts its kernels down), killed only if it hangs."""
+    log = open(log_path, "w")
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() - t0 > limit_s:
+                pytest.fail(f"{name} did not answer within {limit_s} s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield proc, time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(stop)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+
 @contextlib.contextmanager
 def lab_server(notebooks: list[Path], tmp_path_factory):
     """A running JupyterLab serving temporary copies of ``notebooks``: (base_url, token)."""
@@ -89,49 +131,19 @@ def lab_server(notebooks: list[Path], tmp_path_factory):
     root = tmp_path_factory.mktemp("lab_root")
     for notebook in notebooks:
         shutil.copy(notebook, root / notebook.name)
-    config_dir = tmp_path_factory.mktemp("jupyter_config")
-    _jupyter_config(config_dir)
+    # The kernel is the venv's python (the kernelspec says "python", which jupyter_client
+    # maps to the server's interpreter).
+    env = isolated_env(tmp_path_factory.mktemp)
+    _jupyter_config(Path(env["JUPYTER_CONFIG_DIR"]))
     port, token = _free_port(), secrets.token_hex(16)
-    # Temporary Jupyter and IPython folders: a user's own kernelspecs, extensions or
-    # startup files cannot change what the test runs. The kernel is the venv's python
-    # (the kernelspec says "python", which jupyter_client maps to the server's interpreter).
-    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH"}
-    env.update(JUPYTER_CONFIG_DIR=str(config_dir),
-               JUPYTER_DATA_DIR=str(tmp_path_factory.mktemp("jupyter_data")),
-               JUPYTER_RUNTIME_DIR=str(tmp_path_factory.mktemp("jupyter_runtime")),
-               IPYTHONDIR=str(tmp_path_factory.mktemp("ipython")))
-    log_path = root.parent / "jupyterlab.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-         "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None"],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"jupyter lab did not answer within {SERVER_START_S} s:\n"
-                                f"{log_path.read_text()[-3000:]}")
-                time.sleep(0.5)
+    argv = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None"]
+    with served(argv, f"{base}/api/status?token={token}", name="jupyter lab", env=env,
+                log_path=root.parent / "jupyterlab.log", limit_s=SERVER_START_S):
         yield base, token
-    finally:
-        # SIGTERM lets the server shut its kernels down; kill only if it hangs.
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 # JavaScript run in the page. JupyterLab exposes itself as window.jupyterapp

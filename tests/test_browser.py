@@ -6,10 +6,9 @@ curve change (and that the new ratio is the engine's for the slider's new value)
 the p-versus-q panel linked to it plots the engine's curve p(q) for the new alpha, not a flat
 line; then presses ArrowRight on the threshold slider of the first p-versus-q panel and
 checks that the displayed q* and the plotted q* mark move to the engine's value and that its
-plotted curve is the engine's p(q), with widget scripts loading as slowly as on a busy
-machine (``browser_lab.SLOW_MODULES``; not in the first test: the weights explorer's own plot
-is still a plotly FigureWidget, which such a page leaves empty). Screenshots of the panels go
-to ``test-artifacts/``.
+plotted curve is the engine's p(q). Both tests load widget scripts as slowly as a busy
+machine does (``browser_lab.SLOW_MODULES``): a plotly FigureWidget stays empty on such a
+page (see brr_lab.widgets.figure_output). Screenshots of the panels go to ``test-artifacts/``.
 """
 from __future__ import annotations
 
@@ -71,7 +70,8 @@ def test_alpha_slider_redraws_ratio_and_plot(lab):
     ARTIFACTS.mkdir(exist_ok=True)
     ready = f"() => ({POSITIVE_LOSS})() !== null && ({PLOTTED})({LINKED}) !== null"
     with sync_playwright() as pw, open_page(pw, base, token, NOTEBOOK.name,
-                                            panel=".brr-weights-explorer", ready=ready) as (page, panel):
+                                            panel=".brr-weights-explorer", ready=ready,
+                                            slow_modules=True) as (page, panel):
         ratio_before = page.evaluate(RATIO_TEXT)
         curve_before = page.evaluate(POSITIVE_LOSS)
         linked_before = settled(page, PLOTTED, LINKED)

@@ -17,7 +17,7 @@ import torch
 from brr_lab import weighting
 from brr_lab.losses import binary_focal_loss
 from brr_lab.widgets import THRESHOLD_RANGE, PVsQ, WeightsExplorer
-from brr_lab.widgets.p_vs_q import plain, show_figure
+from brr_lab.widgets.figure_output import plain, show_figure
 
 PI = 1 / 13
 

@@ -6,14 +6,12 @@ same settings (CPU runs repeat exactly for a seed), never from the panel itself.
 """
 from __future__ import annotations
 
-import dataclasses
 import html
+import json
 import math
 
 import pytest
 import torch
-
-from brr_lab import eeg
 
 from brr_lab.experiments import repro
 from brr_lab.training.trainer import Callback
@@ -29,9 +27,17 @@ def data():
     return make_tiny_cohort()
 
 
-def trace(panel: TrainingPanel, name: str, col: int = 1):
-    (t,) = [t for t in panel.figure.data
-            if t.name == name and (t.xaxis or "x") == ("x" if col == 1 else f"x{col}")]
+def shown(panel: TrainingPanel) -> dict:
+    """The figure the plot shows, as the page receives it (one plotly JSON bundle)."""
+    (output,) = panel.plot.outputs
+    spec = output["data"]["application/vnd.plotly.v1+json"]
+    json.dumps(spec, allow_nan=False)  # what the comm sends: strict JSON, no NaN
+    return spec
+
+
+def trace(panel: TrainingPanel, name: str, col: int = 1) -> dict:
+    (t,) = [t for t in shown(panel)["data"]
+            if t["name"] == name and t.get("xaxis", "x") == ("x" if col == 1 else f"x{col}")]
     return t
 
 
@@ -76,8 +82,14 @@ def test_train_draws_what_run_scenario_measures(data, scenario):
     panel.scenario_dropdown.value = scenario
     panel.seed_input.value = 2
     panel.epochs_slider.value = 2
+    sent = []  # every figure the page gets: one at the start, then one per epoch
+    panel.plot.observe(lambda change: sent.append(change["new"]), names="outputs")
     row = panel.train()
     expected = repro.run_scenario(scenario, data, seed=2, epochs=2)
+    assert len(sent) == 3
+    for epochs_so_far, (output,) in enumerate(sent):
+        traces = output["data"]["application/vnd.plotly.v1+json"]["data"]
+        assert [t["x"] for t in traces] == [list(range(1, epochs_so_far + 1))] * len(PLOTTED)
     for key in ("auroc", "auprc", "pred_pos_rate", "recall", "diagnosis", "escape_epoch",
                 "effective_ratio", "event_sensitivity", "fa_per_24h", "event_sensitivity_ci",
                 "fa_per_24h_ci", "threshold_moved"):
@@ -85,12 +97,12 @@ def test_train_draws_what_run_scenario_measures(data, scenario):
     assert [r["epoch"] for r in panel.history] == [1, 2]
     for key, name, col, _, _ in PLOTTED:
         t = trace(panel, name, col)
-        assert list(t.x) == [1, 2]
-        assert list(t.y) == [r[key] for r in panel.history], name
-    assert trace(panel, "AUROC").y[-1] == expected["monitor_auroc"][-1]  # per epoch: monitor windows
+        assert t["x"] == [1, 2]
+        assert t["y"] == [r[key] for r in panel.history], name
+    assert trace(panel, "AUROC")["y"][-1] == expected["monitor_auroc"][-1]  # per epoch: monitor windows
     monitor_prevalence = panel.history[-1]["val_prevalence"]
-    assert set(trace(panel, "prevalence").y) == {monitor_prevalence}
-    assert tuple(panel.figure.layout.xaxis.range) == (0.5, 2.5)
+    assert set(trace(panel, "prevalence")["y"]) == {monitor_prevalence}
+    assert shown(panel)["layout"]["xaxis"]["range"] == [0.5, 2.5]
     assert (panel.progress.value, panel.progress.max) == (2, 2)
     assert panel.progress.description == "epoch 2/2"
     text = stdout(panel)
@@ -121,7 +133,7 @@ def test_a_second_run_replaces_the_first(data):
     panel.train()
     panel.epochs_slider.value = 1
     panel.train()
-    assert [list(t.x) for t in panel.figure.data] == [[1]] * len(PLOTTED)
+    assert [t["x"] for t in shown(panel)["data"]] == [[1]] * len(PLOTTED)
     assert stdout(panel).count("epoch 1: AUROC") == 1 and "epoch 2:" not in stdout(panel)
 
 
@@ -131,8 +143,8 @@ def test_labels_all_zero_shows_the_guard_then_the_signature(data):
     assert row["guard"] == data.all_zero_error
     assert "SingleClassLabelsError" in panel.result.value and "label guard" in panel.result.value
     assert data.all_zero_error in stdout(panel)
-    assert trace(panel, "AUROC").y == (None,)  # undefined: a gap, not a point at 0 or 0.5
-    assert trace(panel, "predicted positive (at 0.5)", 2).y == (0.0,)
+    assert trace(panel, "AUROC")["y"] == [None]  # undefined: a gap, not a point at 0 or 0.5
+    assert trace(panel, "predicted positive (at 0.5)", 2)["y"] == [0.0]
     assert math.isnan(row["auroc"]) and row["diagnosis"] == "single-class labels"
     assert panel.progress.bar_style == "danger"
     assert "no threshold could be chosen on calibration" in panel.result.value

@@ -6,12 +6,12 @@ the engine functions the panel is meant to show, never from the panel itself.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import warnings
 
 import numpy as np
 import pytest
-from plotly.basedatatypes import Undefined
 
 from brr_lab import weighting
 from brr_lab.widgets import CURVE_SCALES, SLIDER_RANGES, WeightsExplorer
@@ -27,9 +27,17 @@ def cell(explorer: WeightsExplorer, key: str) -> str:
     return match.group(1)
 
 
+def shown(explorer: WeightsExplorer) -> list[dict]:
+    """The traces the plot shows, as the page receives them (one plotly JSON bundle)."""
+    (output,) = explorer.plot.outputs
+    spec = output["data"]["application/vnd.plotly.v1+json"]
+    json.dumps(spec, allow_nan=False)  # what the comm sends: strict JSON, no NaN
+    return spec["data"]
+
+
 def curve(explorer: WeightsExplorer, name: str) -> np.ndarray:
-    (trace,) = [t for t in explorer.figure.data if t.name == name]
-    return np.asarray(trace.y, dtype=float)
+    (trace,) = [t for t in shown(explorer) if t["name"] == name]
+    return np.asarray(trace["y"], dtype=float)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +76,7 @@ def test_moving_alpha_redraws_the_curves(explorer):
     before = curve(explorer, "positive loss").copy()
     explorer.alpha_slider.value = 0.5
     after = curve(explorer, "positive loss")
-    ref = weighting.loss_curves(explorer.figure.data[0].x, alpha=0.5, gamma=2.0, pos_weight=12.0)
+    ref = weighting.loss_curves(np.asarray(shown(explorer)[0]["x"]), alpha=0.5, gamma=2.0, pos_weight=12.0)
     np.testing.assert_allclose(after, ref["loss_pos"])
     np.testing.assert_allclose(curve(explorer, "negative |dL/dz|"), ref["grad_neg"])
     np.testing.assert_allclose(after, before * 2)  # alpha*pos_weight went from 3 to 6
@@ -83,7 +91,7 @@ def test_gamma_moves_p_star_not_q_star():
     assert e.rows()["q_star"] == q0
     assert e.rows()["p_star"] != pytest.approx(p0, abs=1e-3)
     # The dashed p* line follows the report.
-    assert list(e.figure.data[4].x) == [e.report.p_star] * 2
+    assert shown(e)[4]["x"] == [e.report.p_star] * 2
 
 
 def test_the_fix_with_a_sampler_stacks_to_144():
@@ -106,7 +114,7 @@ def test_the_fix_with_a_sampler_stacks_to_144():
 
 def test_class_mix_gradient_curves_cross_at_p_star():
     e = WeightsExplorer(sampler=True, curves="class mix", n_points=999)
-    p = np.asarray(e.figure.data[2].x)
+    p = np.asarray(shown(e)[2]["x"])
     diff = curve(e, "positive |dL/dz|") - curve(e, "negative |dL/dz|")
     crossings = np.flatnonzero(np.diff(np.sign(diff)))
     assert len(crossings) == 1
@@ -157,21 +165,28 @@ def test_curve_scales_are_the_toggle_options():
     assert WeightsExplorer().curves_toggle.options == CURVE_SCALES
 
 
-def test_redraws_never_send_the_page_a_placeholder():
-    """plotly fills properties a batch sets on some traces only with a placeholder, and
-    the page erases them (curves drawn against the point index): each batch must set the
-    same properties on all the traces it touches."""
-    e = WeightsExplorer()
+def test_each_redraw_sends_the_whole_figure_once():
+    """One message per change (a slider move, a ``set``), each holding every trace whole:
+    x and y of every curve, as plain numbers, so a page that missed earlier messages (a
+    slow one, see brr_lab.widgets.figure_output) still draws the current curves."""
+    e = WeightsExplorer(n_points=11)
     sent = []
-    original = e.figure._send_update_msg
-    e.figure._send_update_msg = lambda restyle_data, *a, **k: (sent.append(restyle_data),
-                                                               original(restyle_data, *a, **k))[1]
+    e.plot.observe(lambda change: sent.append(change["new"]), names="outputs")
     e.alpha_slider.value = 0.3
-    e.set(sampler=True, curves="class mix")
-    assert sent
-    for restyle in sent:
-        for prop, values in restyle.items():
-            assert all(v is not Undefined for v in values), prop
+    assert len(sent) == 1
+    e.set(sampler=True, curves="class mix", gamma=1.0)
+    assert len(sent) == 2
+    ref = weighting.loss_curves(np.linspace(0.005, 0.995, 11), alpha=0.3, gamma=1.0, pos_weight=12.0)
+    (output,) = sent[-1]
+    traces = output["data"]["application/vnd.plotly.v1+json"]["data"]
+    assert [t["name"] for t in traces[:4]] == ["positive loss", "negative loss",
+                                                "positive |dL/dz|", "negative |dL/dz|"]
+    for t in traces[:4]:
+        assert t["x"] == pytest.approx(list(np.linspace(0.005, 0.995, 11)), abs=1e-15)
+        assert len(t["y"]) == 11 and all(isinstance(v, float) for v in t["y"])
+    np.testing.assert_allclose(traces[0]["y"], 0.5 * ref["loss_pos"])  # class mix: sampler's 0.5
+    np.testing.assert_allclose(traces[3]["y"], 0.5 * ref["grad_neg"])
+    assert traces[4]["x"] == traces[5]["x"] == [e.report.p_star] * 2
 
 
 def test_every_corner_of_the_sliders_gives_finite_figures():
@@ -184,8 +199,8 @@ def test_every_corner_of_the_sliders_gives_finite_figures():
         for *values, sampler in corners:
             e.set(**dict(zip(names, values)), sampler=sampler, curves="class mix")
             assert np.all(np.isfinite(list(e.rows().values()))), (values, sampler)
-            for trace in e.figure.data:
-                assert np.all(np.isfinite(np.asarray(trace.y, dtype=float))), (values, sampler)
+            for trace in shown(e):
+                assert np.all(np.isfinite(np.asarray(trace["y"], dtype=float))), (values, sampler)
 
 
 def test_frame_is_the_table_as_shown():

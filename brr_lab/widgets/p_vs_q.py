@@ -19,20 +19,18 @@ Use in a notebook::
 from __future__ import annotations
 
 import html
-import json
-import math
 
 import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from brr_lab.training import metrics
 
 from brr_lab import weighting
 from brr_lab._validation import check_real, invalid
+from brr_lab.widgets.figure_output import figure_output, plain, show_figure
 
-__all__ = ["PVsQ", "THRESHOLD_RANGE", "Q_SCALES", "figure_output", "show_figure", "plain"]
+__all__ = ["PVsQ", "THRESHOLD_RANGE", "Q_SCALES"]
 
 _WHERE = "PVsQ"
 THRESHOLD_RANGE = (0.01, 0.99, 0.01)   # (min, max, step) of the threshold slider
@@ -119,37 +117,6 @@ class PVsQ(widgets.VBox):
             self.confusion.value = _confusion_html(counts, t)
             _mark_pr(self.pr_figure, counts)
             show_figure(self.pr_plot, self.pr_figure)
-
-
-def plain(values) -> list[float | None]:
-    """``values`` as a plain list of floats for a plotly trace, None (a gap) for NaN or inf."""
-    return [float(v) if v is not None and math.isfinite(v) else None for v in np.ravel(values)]
-
-
-def figure_output(css_class: str) -> widgets.Output:
-    """An empty ``Output`` for :func:`show_figure`, with ``css_class`` for tests and styles."""
-    out = widgets.Output()
-    out.add_class(css_class)
-    return out
-
-
-def show_figure(out: widgets.Output, fig: go.Figure) -> None:
-    """Show ``fig`` in ``out``, whole, as plotly's JSON mime bundle (replacing what it showed).
-
-    Not a ``go.FigureWidget``: that is an anywidget, whose figure and every later edit reach
-    the page as updates after the widget opens, and anywidget 0.11 drops them all when the
-    page takes over 2 s to load the widget's 5 MB script (a busy page): the plot stays empty,
-    and nothing is logged. An ``Output`` is a core widget; JupyterLab's plotly renderer draws
-    what this one message holds. Trace arrays must be :func:`plain` lists: numpy arrays
-    would arrive as base64 specs, not as numbers a page or a test can read.
-    """
-    text = pio.to_json(fig, validate=False, engine="json")  # strict JSON: NaN becomes null
-    if '"bdata"' in text:
-        raise invalid("fig", "show_figure", "a figure whose trace arrays are plain lists "
-                                            "(brr_lab.widgets.p_vs_q.plain)", "a numpy array")
-    out.outputs = ({"output_type": "display_data", "metadata": {}, "data": {
-        "application/vnd.plotly.v1+json": json.loads(text),
-        "text/plain": f"<plotly figure: {len(fig.data)} traces>"}},)
 
 
 def _check_predictions(predictions):

@@ -26,7 +26,7 @@ from brr_lab._validation import BrrLabError, check_real, invalid
 from brr_lab.experiments.evaluation import TARGET_FA_PER_24H
 from brr_lab.training.metrics import auprc, auroc
 from brr_lab.scoring import EventScorer, ScoringData, choose_threshold, validate_threshold
-from brr_lab.widgets.p_vs_q import figure_output, plain, show_figure
+from brr_lab.widgets.figure_output import figure_output, plain, show_figure
 
 __all__ = ["ThresholdExplorer", "RunPredictions", "run_predictions", "points_from_rows", "readable",
            "threshold_grid", "DEFAULT_TARGET_FA_PER_24H", "GRID_LOGITS"]

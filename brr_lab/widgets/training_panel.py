@@ -29,6 +29,7 @@ from brr_lab._validation import check_int, invalid
 from brr_lab.eeg.cohort import Cohort, load_cohort
 from brr_lab.training.diagnosis import diagnose_metrics
 from brr_lab.training.trainer import Callback
+from brr_lab.widgets.figure_output import figure_output, show_figure
 from brr_lab.widgets.training_view import (PLOTTED, _controls, _epoch_line, _make_figure, _plot_value,
                                            _result, _start_lines)
 
@@ -76,8 +77,8 @@ class TrainingPanel(widgets.VBox):
 
     Attributes read by tests and notebooks: ``history`` (the trainer's per-epoch records
     of the last run), ``row`` (its ``run_scenario`` row), ``diagnosis`` (a
-    ``brr_lab.training.diagnosis.Diagnosis``), ``figure`` (plotly ``FigureWidget``, traces named
-    as in ``PLOTTED``), ``progress`` (``IntProgress``), ``result`` (HTML: diagnosis and
+    ``brr_lab.training.diagnosis.Diagnosis``), ``figure`` (the plotly ``Figure`` last drawn, traces named
+    as in ``PLOTTED``, shown whole in ``plot``, an ``Output``: see :mod:`.figure_output`), ``progress`` (``IntProgress``), ``result`` (HTML: diagnosis and
     guard), ``out`` (``Output``: the weighting setup and one line per epoch), and the
     controls ``scenario_dropdown``, ``seed_input``, ``epochs_slider``, ``train_button``.
     """
@@ -99,17 +100,17 @@ class TrainingPanel(widgets.VBox):
 
         for name, widget in _controls(scenario, seed, epochs, list(repro.SCENARIOS), EPOCH_RANGE).items():
             setattr(self, name, widget)
-        self.figure = _make_figure(self.epochs_slider.value)
+        self.figure, self.plot = _make_figure(self.epochs_slider.value), figure_output("brr-training-plot")
 
         controls = widgets.HBox([self.scenario_dropdown, self.seed_input, self.epochs_slider,
                                  self.train_button])
-        # The FigureWidget gets its own row: inside an HBox it can collapse to zero width.
-        super().__init__([controls, self.about, self.progress, self.figure, self.result,
+        super().__init__([controls, self.about, self.progress, self.plot, self.result,
                           self.out], **kwargs)
         self.add_class("brr-training-panel")
         self.scenario_dropdown.observe(self._on_scenario, names="value")
         self.train_button.on_click(self._on_click)
         self._on_scenario()
+        show_figure(self.plot, self.figure)
 
     # ---- settings -------------------------------------------------------------------
 
@@ -187,9 +188,8 @@ class TrainingPanel(widgets.VBox):
         self.progress.value = 0
         self.progress.description = f"epoch 0/{epochs}"
         self.progress.bar_style = "info"
+        self.figure.update_xaxes(range=[0.5, epochs + 0.5])
         self._redraw()
-        with self.figure.batch_update():
-            self.figure.update_xaxes(range=[0.5, epochs + 0.5])
 
     def _on_fit_start(self, trainer) -> None:
         self.out.append_stdout("\n".join(_start_lines(self.settings(), self.data, trainer)) + "\n")
@@ -212,15 +212,10 @@ class TrainingPanel(widgets.VBox):
     def _redraw(self) -> None:
         epochs = [r["epoch"] for r in self.history]
         columns = [[_plot_value(r.get(key)) for r in self.history] for key, *_ in PLOTTED]
-        # Two batches, each setting one property on every trace: a batch that sets x on
-        # some traces only sends the others a placeholder that the page (plotly 7.1
-        # FigureWidget) drew as an erased x (see weights_explorer).
-        with self.figure.batch_update():
-            for trace in self.figure.data:
-                trace.x = epochs
-        with self.figure.batch_update():
-            for trace, ys in zip(self.figure.data, columns):
-                trace.y = ys
+        for trace, ys in zip(self.figure.data, columns):
+            trace.update(x=epochs, y=ys)
+        # The whole figure, each epoch: a few dozen numbers, one message (see figure_output).
+        show_figure(self.plot, self.figure)
 
     def _show_result(self, row: dict) -> None:
         parts, text = _result(row, self.diagnosis)

@@ -84,7 +84,7 @@ def _start_lines(s: dict, data, trainer) -> list[str]:
     return lines
 
 
-def _make_figure(epochs: int) -> go.FigureWidget:
+def _make_figure(epochs: int) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=(
         "ranking (monitor windows)", "calls at 0.5 (monitor) · gradient (training)"))
     for key, name, col, dashed, legend in PLOTTED:
@@ -97,7 +97,7 @@ def _make_figure(epochs: int) -> go.FigureWidget:
     fig.update_yaxes(range=[0, 1.02])
     fig.update_layout(height=340, margin={"l": 50, "r": 20, "t": 40, "b": 40},
                       legend={"orientation": "h", "y": -0.3})
-    return go.FigureWidget(fig)
+    return fig
 
 
 def _result(row: dict, d) -> tuple[list[str], list[str]]:

@@ -30,6 +30,7 @@ from brr_lab.weighting import policy
 
 from brr_lab import weighting
 from brr_lab._validation import check_real, invalid
+from brr_lab.widgets.figure_output import figure_output, plain, show_figure
 
 __all__ = ["WeightsExplorer", "SLIDER_RANGES", "CURVE_SCALES", "TABLE_ROWS"]
 
@@ -114,8 +115,8 @@ class WeightsExplorer(widgets.VBox):
 
     Attributes read by tests and notebooks: ``report`` (a ``WeightingReport`` of floats),
     ``setup`` (the ``WeightingSetup`` from the policy, stacking allowed so it is shown, not
-    refused), ``table`` and ``notes`` (HTML widgets), ``figure`` (a plotly
-    ``FigureWidget``), and the controls ``alpha_slider``, ``gamma_slider``,
+    refused), ``table`` and ``notes`` (HTML widgets), ``figure`` (the plotly ``Figure``
+    last drawn, shown whole in ``plot``, an ``Output``: see :mod:`.figure_output`), and the controls ``alpha_slider``, ``gamma_slider``,
     ``pos_weight_slider``, ``prevalence_slider``, ``sampler_checkbox``,
     ``sampler_fraction_slider`` and ``curves_toggle``.
     """
@@ -157,7 +158,7 @@ class WeightsExplorer(widgets.VBox):
         self.table.add_class("brr-weights-table")
         self.notes = widgets.HTML()
         self.notes.add_class("brr-weights-notes")
-        self.figure = self._make_figure()
+        self.figure, self.plot = self._make_figure(), figure_output("brr-weights-plot")
         self._listeners: list = []
 
         controls = widgets.VBox([
@@ -166,8 +167,7 @@ class WeightsExplorer(widgets.VBox):
             widgets.HBox([self.sampler_checkbox, self.sampler_fraction_slider]),
             self.curves_toggle,
         ])
-        # A FigureWidget inside an HBox can collapse to zero width: it gets its own row.
-        super().__init__([controls, widgets.HBox([self.table, self.notes]), self.figure], **kwargs)
+        super().__init__([controls, widgets.HBox([self.table, self.notes]), self.plot], **kwargs)
         self.add_class("brr-weights-explorer")
         for control in (self.alpha_slider, self.gamma_slider, self.pos_weight_slider,
                         self.prevalence_slider, self.sampler_checkbox,
@@ -280,12 +280,12 @@ class WeightsExplorer(widgets.VBox):
                   for w in setup.warnings]
         return head + "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
-    def _make_figure(self) -> go.FigureWidget:
+    def _make_figure(self) -> go.Figure:
         fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "|dL/dz|"))
         style = {"positive": "#d62728", "negative": "#1f77b4"}
         for col, what in ((1, "loss"), (2, "|dL/dz|")):
             for cls in ("positive", "negative"):
-                fig.add_scatter(x=self._p, y=np.zeros_like(self._p), mode="lines",
+                fig.add_scatter(x=plain(self._p), y=[None] * len(self._p), mode="lines",
                                 name=f"{cls} {what}", line={"color": style[cls]},
                                 row=1, col=col)
         for col in (1, 2):
@@ -295,7 +295,7 @@ class WeightsExplorer(widgets.VBox):
         fig.update_xaxes(title_text="predicted p", range=[0, 1])
         fig.update_layout(height=340, margin={"l": 50, "r": 20, "t": 40, "b": 40},
                           legend={"orientation": "h", "y": -0.25})
-        return go.FigureWidget(fig)
+        return fig
 
     def _redraw(self, s: dict) -> None:
         c = weighting.loss_curves(self._p, alpha=s["alpha"], gamma=s["gamma"],
@@ -310,15 +310,11 @@ class WeightsExplorer(widgets.VBox):
         p_star = float(self.report.p_star)
         top_loss = float(max(curves[0].max(), curves[1].max()))
         top_grad = float(max(curves[2].max(), curves[3].max()))
-        # Two batches, each setting the same properties on every trace it touches: a
-        # batch that sets x on some traces only sends the others a placeholder x, and the
-        # page (plotly 7.1 FigureWidget) then erased their x and drew y against the index.
-        with self.figure.batch_update():
-            for trace, y in zip(self.figure.data[:4], curves):
-                trace.y = y
-        with self.figure.batch_update():
-            self.figure.data[4].update(x=[p_star, p_star], y=[0.0, top_loss])
-            self.figure.data[5].update(x=[p_star, p_star], y=[0.0, top_grad])
+        for trace, y in zip(self.figure.data[:4], curves):
+            trace.y = plain(y)
+        self.figure.data[4].update(x=[p_star, p_star], y=[0.0, top_loss])
+        self.figure.data[5].update(x=[p_star, p_star], y=[0.0, top_grad])
+        show_figure(self.plot, self.figure)  # the whole figure, in one message
 
 
 def _checked(**values) -> dict[str, float]:
