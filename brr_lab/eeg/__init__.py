@@ -1,4 +1,5 @@
-"""EEG data through MNE: synthetic TUSZ-like recordings, TUSZ annotations, windows and label guards.
+"""EEG data through MNE: synthetic TUSZ-like recordings, TUSZ annotations, windows, label guards,
+and the one split (``cohort``).
 
 Names are loaded on first use (PEP 562): reading annotations (``brr-lab score``) does not
 pay for torch and MNE, which the loader, the windows and the plots need.
