@@ -260,10 +260,12 @@ def run_repro(*, data=None, scenarios=None, seeds: int = DEFAULT_SEEDS, epochs: 
                    cache=results_cache(cohort, epochs, device) if cache else None)
     previous = torch.get_num_threads()
     try:
-        for job in [j for j in jobs if read_cached(_SHARED["cache"], *j) is not None]:
-            jobs.remove(job)  # read here: a pool is forked only for runs still to train
-            for row in read_cached(_SHARED["cache"], *job):
-                done(row)
+        for job in list(jobs):  # read here: a pool is forked only for runs still to train
+            cached = read_cached(_SHARED["cache"], *job)
+            if cached is not None:
+                jobs.remove(job)
+                for row in cached:
+                    done(row)
         _run_jobs(jobs, workers, device, done)
     except KeyboardInterrupt:
         finished = {(r["scenario"], r["seed"]) for r in rows}
