@@ -276,7 +276,7 @@ def test_an_interrupted_run_is_never_a_result(tiny_cohort):
 def _interrupt_repro(delay_s: float) -> tuple[int, str, str]:
     """Start `brr-lab repro`, press Ctrl-C ``delay_s`` after training starts; (status, out, err)."""
     proc = subprocess.Popen([sys.executable, "-m", "brr_lab", "repro", "--data", "data_sample",
-                             "--scenario", "bce", "--seeds", "3", "--epochs", "30", "--workers", "1"],
+                             "--scenario", "bce", "--seeds", "3", "--epochs", "200", "--workers", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     err_lines, started = [], threading.Event()
 
