@@ -38,8 +38,10 @@ READY = {
     "05_thresholds_and_false_alarms": ".brr-button-run .brr-run-button",
     "06_report_card": ".brr-button-run .brr-run-button",
 }
-# Voila prints this, instead of a traceback (--show_tracebacks=False), when a cell fails.
-ERROR_MARKERS = ("Traceback", "There was an error when executing cell")
+# Voila prints the second, instead of a traceback (--show_tracebacks=False), when a cell fails;
+# the page's widget manager prints the third in place of a widget it cannot show.
+WIDGET_ERROR = "Error displaying widget"
+ERROR_MARKERS = ("Traceback", "There was an error when executing cell", WIDGET_ERROR)
 RATIO = "() => document.querySelector('.brr-weights-explorer .brr-ratio').textContent"
 
 
@@ -53,11 +55,14 @@ def app(tmp_path_factory):
 def _open(page, app, name: str) -> None:
     # Voila streams a page while its kernel runs the cells: "load" fires once all have run.
     page.goto(f"{app.base}/voila/render/{name}.ipynb", wait_until="commit")
+    # A widget the page cannot show never becomes READY: stop at its notice, not at the timeout.
+    broken = f".jupyter-widgets:has-text('{WIDGET_ERROR}')"
     try:
-        page.wait_for_selector(READY[name], state="visible", timeout=PAGE_S * 1000)
+        page.wait_for_selector(f"{READY[name]}, {broken}", state="visible", timeout=PAGE_S * 1000)
     except Exception:  # noqa: BLE001 - say which page, with what it shows
         pytest.fail(f"{name}: {READY[name]} did not appear within {PAGE_S} s; the page shows:\n"
                     f"{page.inner_text('body')[-2000:]}")
+    _assert_no_error(page, name)
 
 
 def _assert_no_error(page, name: str) -> None:

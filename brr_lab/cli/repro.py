@@ -22,11 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train the default CNN under each class-weighting scenario for several seeds "
         "on the training recordings of one cohort; score the final model on its validation "
         "recordings (AUROC, AUPRC, predicted-positive rate and recall at the threshold, each with "
-        "a 95%% bootstrap interval over recordings, and the number of recordings, seizures and "
+        "a 95% bootstrap interval over recordings, and the number of recordings, seizures and "
         "windows behind them) and, as the field scores detectors, on its validation event "
         "recordings (SzCORE event sensitivity and false alarms per 24 h, at 0.5 and at the "
         "threshold chosen on the calibration event recordings for 10 false alarms per 24 h, "
-        "with 95%% intervals and the hours behind them); then say per scenario whether it "
+        "with 95% intervals and the hours behind them); then say per scenario whether it "
         "behaved as claimed.",
     )
     p.add_argument("--data", metavar="DIR", default=None,

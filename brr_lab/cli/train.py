@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "first step if the audit finds an error (stacked class weighting, a silently dropped "
         "pos_weight, swapped filter edges: exit 2), train the default CNN on the training "
         "recordings of the protocol's split, and score the final model on the validation "
-        "recordings (95%% intervals over recordings). Writes history.json, result.json and "
+        "recordings (95% intervals over recordings). Writes history.json, result.json and "
         "checkpoints to --out.",
     )
     p.add_argument("config", metavar="CONFIG.yaml", help="a brr_lab (or legacy) training config")
