@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", metavar="DIR", default=None,
                    help="folder of EDF recordings, split by the protocol's rule (default: the "
-                   "generated cohort, 56 validation recordings with 42 seizures, and 24 event "
-                   "recordings of 30 min, 12 h, for false alarms per 24 h)")
+                   "generated cohort, with long event recordings for false alarms per 24 h; every "
+                   "result names the recordings, seizures and hours it rests on)")
     p.add_argument("--scenario", metavar="NAME", action="append", choices=list(SCENARIOS),
                    help=f"run only this scenario (repeatable); one of: {', '.join(SCENARIOS)}")
     p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, metavar="N",
