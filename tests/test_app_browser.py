@@ -3,10 +3,11 @@
 Starts the app with ``--no-browser`` on a free port, opens the lesson list and every page,
 moves the alpha slider on the weights page (its ratio changes), moves the epochs slider to
 1 on the collapse-and-fix page (the shortest run), presses Train and waits for the
-diagnosis and the evidence note. On the report-card page it presses Grade: the progress
-bar must say what runs while it runs, and the card must appear with a grade for every claim
-of the postmortem. Every page must be free of Python tracebacks and Voila error notices, and
-must load nothing from outside the app's own address. Screenshots go to ``test-artifacts/``.
+diagnosis, the evidence note and the epoch's point in the plot. On the report-card page it
+presses Grade: the progress bar must say what runs while it runs, and the card must appear
+with a grade for every claim of the postmortem. Every page must be free of Python
+tracebacks, Voila error notices and widgets the page cannot show, and must load nothing
+from outside the app's own address. Screenshots go to ``test-artifacts/``.
 
 Grading reads the runs that ``make warm`` (or an earlier grade) left in the run cache:
 measured 4.9-22 s (median 10 s of 3) on a 2-core machine, up to 100 s when other jobs load
@@ -21,7 +22,7 @@ import time
 import pytest
 
 from app_server import app_server
-from browser_lab import ARTIFACTS, chromium, launch
+from browser_lab import ARTIFACTS, PLOTTED, chromium, launch, settled
 
 from brr_lab.app import lessons
 
@@ -128,6 +129,8 @@ def test_app_serves_lessons_slider_and_train(app):
             panel.locator(".brr-train button, button.brr-train").first.click()
             page.wait_for_selector(".brr-training-panel .brr-diagnosis, .brr-training-panel .brr-error",
                                    timeout=TRAIN_S * 1000)
+            # The epoch's figures reach the plot (sent whole into an Output, drawn by plotly).
+            plotted = settled(page, PLOTTED, [".brr-training-panel", 0])
             result = panel.locator(".brr-result").inner_text()
             progress = panel.locator(".brr-progress").inner_text()
             banner = page.locator(".brr-evidence-banner").inner_text()
@@ -139,6 +142,8 @@ def test_app_serves_lessons_slider_and_train(app):
           f"{time.monotonic() - t0:.0f} s")
 
     assert "diagnosis:" in result and "AUROC" in result, result
+    auroc = next(t for t in plotted if t["name"] == "AUROC")
+    assert auroc["x"] == [1] and auroc["drawn"] == 1 and 0 <= auroc["y"][0] <= 1, auroc
     assert "epoch 1/1" in progress, progress
     assert "seizure(s)" in banner and "validation recording(s)" in banner, banner
     assert not outside, f"the app loaded files from outside itself: {sorted(set(outside))}"
