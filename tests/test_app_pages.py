@@ -130,6 +130,7 @@ def test_planned_split_is_the_generated_cohorts():
 def _row(scenario="bce", seed=0, seizures=42, hours=2.33, event_seizures=42, event_hours=12.0):
     return {"scenario": scenario, "seed": seed, "auroc": 0.9, "auroc_ci": [0.87, 0.93],
             "pred_pos_rate": 0.05, "pred_pos_rate_ci": [0.04, 0.06], "prevalence": 0.074,
+            "effective_ratio": 12.0,
             "n_val_recordings": 56, "n_val_seizures": seizures, "n_val_windows": 8344,
             "val_hours": hours, "n_event_seizures": event_seizures, "n_event_recordings": 24,
             "event_hours": event_hours}

@@ -20,7 +20,7 @@ def row(scenario, seed, auroc, ci, rate, rate_ci=None, **extra):
     lo, hi = ci
     return {"scenario": scenario, "seed": seed, "auroc": auroc, "auroc_ci": [lo, hi],
             "pred_pos_rate": rate, "pred_pos_rate_ci": list(rate_ci or (rate, rate)),
-            "prevalence": 0.074, **SIZE, **extra}
+            "prevalence": 0.074, "effective_ratio": 12.0, **SIZE, **extra}
 
 
 def runs(scenario, auroc, ci, rate, seeds=3, **extra):

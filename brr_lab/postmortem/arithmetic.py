@@ -108,7 +108,8 @@ def grade_double_counting(alpha: float = ALPHA_BUG, pos_weight: float = POS_WEIG
                 f"{alpha_factor * pos_weight:.2f}. The fix's pos_weight {pos_weight:g} x a 50/50 "
                 f"sampler's odds {1 / prevalence - 1:.0f} = {stacked:.0f}:1 (q* = {q:.3f})")
     if measured is not None:
-        evidence += f"; measured on {measured.size_text()}: {measured.rate_text()}"
+        evidence += (f"; measured on {measured.size_text()}, {measured.trained_ratio_text()}: "
+                     f"{measured.rate_text()}")
     reason = (("Two class weights were on, but they pulled in opposite directions: "
                f"alpha {alpha:g} multiplied positives by {alpha_factor:.2f}, pos_weight by "
                f"{pos_weight:g}, and the net {alpha_factor * pos_weight:.2f}:1 under-corrects "
@@ -157,7 +158,7 @@ def grade_sampling_everywhere(alpha: float = ALPHA_FIX, pos_weight: float | None
                 f"imbalance, q* = {setup.q_star:.3f}")
     if measured is not None:
         evidence += (f". Measured on {measured.size_text()}: with the sampler "
-                     f"{measured.rate_text()}")
+                     f"({measured.trained_ratio_text()}) {measured.rate_text()}")
     if without_sampler is not None:
         evidence += f"; without it {without_sampler.rate_text()}"
     reason = (("With pos_weight kept, the sampler multiplies the odds of a positive a second "

@@ -15,7 +15,8 @@ from brr_lab._validation import invalid
 __all__ = ["Measured", "by_scenario", "is_nan"]
 
 _ROW_KEYS = ("scenario", "seed", "auroc", "auroc_ci", "pred_pos_rate", "pred_pos_rate_ci",
-             "prevalence", "n_val_recordings", "n_val_seizures", "n_val_windows", "val_hours")
+             "prevalence", "effective_ratio", "n_val_recordings", "n_val_seizures", "n_val_windows",
+             "val_hours")
 
 
 def is_nan(x) -> bool:
@@ -74,10 +75,16 @@ class Measured:
             return f"AUROC undefined in all {self.n_seeds} seeds"
         lows = [r["auroc_ci"][0] for r in self.rows if not is_nan(r["auroc_ci"][0])]
         highs = [r["auroc_ci"][1] for r in self.rows if not is_nan(r["auroc_ci"][1])]
-        text = f"AUROC median {statistics.median(values):.2f} (seeds {_range(values, _f2)}"
+        spread = _range(values, _f2)
+        text = (f"AUROC median {statistics.median(values):.2f} ("
+                + (f"seeds {spread}" if "-" in spread else f"{spread} in every seed"))
         if lows and highs:
             text += f"; per-seed 95% intervals within {min(lows):.2f}-{max(highs):.2f}"
         return text + ")"
+
+    def trained_ratio_text(self) -> str:
+        """The effective ratio these runs trained at: the cohort's imbalance, not the postmortem's 12."""
+        return f"trained at this cohort's effective {self.rows[0]['effective_ratio']:.3g}:1"
 
     def rate_text(self) -> str:
         """The share of validation windows called positive at the row's threshold."""

@@ -85,8 +85,8 @@ def grade_bug_caused_collapse(bug: Measured, fix: Measured) -> Grade:
                 f"{fix_learned}/{fix.n_seeds}")
     reason = {NOT_REPRODUCED: "The setting the postmortem blamed learned to rank seizures in every "
               "seed and called some windows positive: the collapse is not reproduced here. This "
-              "is one model on one generated task at one budget; how much a 3x under-correction "
-              "slows learning depends on how hard the task is, so it may stall elsewhere.",
+              "is one model on one generated task at one budget; whether a 3x under-correction "
+              "stalls a harder task or another model was not measured here.",
               RIGHT: "The blamed setting stalled in every seed while the fix learned in every "
               "seed: on this task the under-correction is enough to stop learning.",
               NON_DIAGNOSTIC: "The blamed setting stalled, but so did the fix: these runs "
@@ -119,7 +119,8 @@ def grade_auroc_half(zero_labels: Measured, under_weighted: list[Measured]) -> G
               "under-weighted run that called nothing positive sits at AUROC 0.5: those models "
               "still rank (AUROC measurably away from 0.5), they only sit below the threshold. "
               "AUROC 0.5 points to the labels or a constant output, not to the weighting.",
-              NON_DIAGNOSTIC: "All-zero labels produce the symptom in every seed, and at least "
+              NON_DIAGNOSTIC: "All-zero labels produce 'all predictions 0' in every seed, with "
+              "AUROC undefined (0.5 only through a fallback), and at least "
               "one under-weighted run that called nothing positive has an AUROC interval "
               "containing 0.5 (the evidence counts them): the symptom does not tell the causes "
               "apart. Check the labels first.",
@@ -151,7 +152,8 @@ def grade_batch_exposure(no_sampler: Measured, *, batch_size: int,
                 f"{p_none:.3f}. Trained without sampler or class weight ({no_sampler.scenario}) "
                 f"on {no_sampler.size_text()}: {no_sampler.auroc_text()}, AUROC interval above "
                 f"{ESCAPE_AUROC:g} in {learned}/{n} seeds")
-    reason = (("Balanced batches do show seizures, but plain batches already did: about "
+    reason = (("Balanced batches do show seizures, but plain batches already did: with this "
+               f"lab's batch of {batch_size} (the postmortem does not state its own) about "
                f"{expected:.0f} per batch, and a batch without one is rare. " if not at_risk else
                f"Plain batches miss seizures often here (a batch holds {expected:.1f} on "
                "average), so balancing does add exposure. ")
@@ -177,14 +179,14 @@ def grade_fix_auroc(fix_sampler: Measured) -> Grade:
                 f"more than half in {over}/{n} seeds; at 0.5: {fix_sampler.events_text()}; "
                 f"{fix_sampler.events_text(moved=True)}")
     reason = ("AUROC measures ranking only. " + (
-        "The fix ranks above 0.7 in every seed, but at its threshold it calls most windows "
-        "seizures: 'can actually detect seizures' holds only with a threshold chosen afterwards, "
+        "The fix as configured (with its balanced sampler) ranks above 0.7 in every seed, but "
+        "at 0.5 it calls most windows seizures: 'can actually detect seizures' holds only with a threshold chosen afterwards, "
         "and event scores, not AUROC, say what it detects and at how many false alarms."
         if grade == INCOMPLETE and ranks == n else
-        "The fix ranks above 0.7 in every seed and calls a plausible share of windows positive."
-        if grade == RIGHT else
-        "The fix stayed below AUROC 0.7 in every seed." if grade == WRONG else
-        f"The fix ranked above 0.7 in {ranks} of {n} seeds only."))
+        "The fix as configured ranks above 0.7 in every seed and calls a plausible share of "
+        "windows positive." if grade == RIGHT else
+        "The fix as configured stayed below AUROC 0.7 in every seed." if grade == WRONG else
+        f"The fix as configured ranked above 0.7 in {ranks} of {n} seeds only."))
     return Grade(CLAIM["fix-auroc"], grade, evidence, reason, fix_sampler.size())
 
 
