@@ -209,9 +209,8 @@ def _verdict(name: str, rs: list[dict], all_rows: list[dict]) -> tuple[str, str]
     no_transfer = sum(r["diagnosis"] == NO_TRANSFER for r in rs)
     if no_transfer:
         text += (f". In {no_transfer}/{n} seeds the training AUROC passed {RANKS_AUROC:g} while "
-                 "validation did not ('does not generalise'): the model learned its training "
-                 "recordings and that did not carry over to the held-out ones, which no class "
-                 "weighting explains")
+                 "validation did not ('does not generalise'): what it learned on its training "
+                 "recordings did not carry over to the held-out ones (why is not measured here)")
     return verdict, f"{stats}. {text}."
 
 
