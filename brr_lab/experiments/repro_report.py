@@ -22,14 +22,18 @@ def _f(x, digits=3) -> str:
 
 
 def _pct(x) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    # Not "100.0%" for a rate that is not 1: "all windows" must mean all of them.
+    return ">99.9%" if 0.999 < x < 1 else f"{100 * x:.1f}%"
 
 
-def _ci(pair, digits=2, pct=False) -> str:
+def _ci(pair, digits=3, pct=False) -> str:
+    """An interval at its point figure's precision (a rate's interval as percentages)."""
     if pair is None or any(_nan(v) for v in pair):
         return "n/a"
     if pct:
-        return f"{100 * pair[0]:.0f}-{100 * pair[1]:.0f}%"
+        return f"{_pct(pair[0]).rstrip('%')}-{_pct(pair[1])}"
     return f"{pair[0]:.{digits}f}-{pair[1]:.{digits}f}"
 
 
@@ -68,7 +72,7 @@ def _events(r: dict | None) -> list[str]:
     threshold_moved; None: no threshold was chosen)."""
     if r is None:
         return ["none chosen", "", "", ""]
-    return [_f(r["event_sensitivity"], 2), _ci(r["event_sensitivity_ci"]), _rate(r["fa_per_24h"]),
+    return [_f(r["event_sensitivity"], 2), _ci(r["event_sensitivity_ci"], 2), _rate(r["fa_per_24h"]),
             _ci(r["fa_per_24h_ci"], 1)]
 
 
