@@ -287,3 +287,9 @@ def test_aliases_within_the_limit_are_read_and_merge_keys_keep_lines(tmp_path):
     assert "c.yaml:4: loss.gamma: must be a finite number" in str(err)
     path = write(tmp_path, "loss: &l {kind: focal, gamma: 1.0}\nsampler: {balanced: false}\n")
     assert load_config(path).config.loss.gamma == 1.0
+
+
+def test_a_high_pass_edge_of_zero_is_refused_as_the_windowing_refuses_it(tmp_path):
+    # The audit accepted l_freq 0 and `brr-lab train` then failed in make_windows.
+    err = problems(write(tmp_path, "data:\n  l_freq: 0\n"))
+    assert "c.yaml:2: data.l_freq" in str(err) and "Hz > 0" in str(err)

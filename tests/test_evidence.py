@@ -64,3 +64,21 @@ def test_blocks_of_cuts_give_the_same_average_precision(monkeypatch):
     whole = evidence._auprc(y, z, rec, counts)
     monkeypatch.setattr(evidence, "_CUT_CHUNK", 7)
     assert np.allclose(evidence._auprc(y, z, rec, counts), whole, rtol=0, atol=1e-12)
+
+
+
+def test_one_recording_with_a_seizure_gives_no_interval_rather_than_a_zero_width_one():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(45), np.ones(5), np.zeros(100)]
+    z = rng.normal(size=y.size) + 2 * y
+    # r1 holds the seizure; r2 and r3 are seizure-free: only the rate can vary.
+    one = evidence.bootstrap_intervals(y, z, ["r1"] * 50 + ["r2"] * 50 + ["r3"] * 50)
+    assert np.isnan(one["auroc_ci"]).all() and np.isnan(one["auprc_ci"]).all()
+    assert "fewer than 2 recordings hold a seizure" in one["method"]
+    assert not np.isnan(one["pred_pos_rate_ci"]).any()
+    # One recording per stratum: nothing varies, no interval at all.
+    two = evidence.bootstrap_intervals(y[:100], z[:100], ["r1"] * 50 + ["r2"] * 50)
+    assert np.isnan(two["pred_pos_rate_ci"]).all() and "no stratum has 2" in two["method"]
+    # Ten recordings with a seizure: defined, and not of zero width.
+    ok = evidence.bootstrap_intervals(*_data())
+    assert ok["auroc_ci"][0] < ok["auroc_ci"][1] and "undefined" not in ok["method"]

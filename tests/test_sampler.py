@@ -86,3 +86,22 @@ def test_single_class_labels_are_refused():
         BalancedBatchSampler(torch.zeros(100))
     with pytest.raises(ValueError, match="0/1 labels"):
         BalancedBatchSampler(torch.tensor([0.0, 2.0, 1.0]))
+
+
+@pytest.mark.parametrize("labels, shown", [
+    (torch.nn.functional.one_hot(torch.tensor([0] * 90 + [1] * 10), 2), "shape (100, 2)"),
+    (torch.zeros(2, 3, 4), "shape (2, 3, 4)"),
+])
+def test_one_hot_or_nd_labels_are_refused_not_flattened(labels, shown):
+    # Flattened, a one-hot (N, 2) is 2N labels with every example a positive.
+    with pytest.raises(ValueError, match=r"one 0/1 label per example") as info:
+        BalancedBatchSampler(labels, batch_size=8)
+    assert shown in str(info.value)
+    with pytest.raises(ValueError, match=r"'labels' parameter of batch_composition"):
+        batch_composition(labels, [[0, 1]])
+
+
+def test_column_labels_are_one_label_per_example():
+    y = torch.tensor([0] * 90 + [1] * 10)
+    a, b = BalancedBatchSampler(y, batch_size=8), BalancedBatchSampler(y[:, None], batch_size=8)
+    assert torch.equal(a.epoch_batches(0), b.epoch_batches(0))

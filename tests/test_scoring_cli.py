@@ -84,6 +84,7 @@ def test_perfect_shifted_and_seizure_free_match_timescoring(capsys, ann, tmp_pat
     assert d["f1"] == pytest.approx(2 * tp / (2 * tp + fp + ref - tp))
     assert d["fa_per_24h"] == pytest.approx(24 / (10200 / 3600))
     assert d["threshold"] == 0.5 and d["unscored_annotation_files"] == 1
+    assert d["unscored_recordings"] == ["cal_a"]  # named, not only counted
     assert d["parameters"]["szcore_defaults"] and d["parameters"]["averaging"] == "micro"
 
 
@@ -93,6 +94,14 @@ def test_shift_beyond_tolerance_and_text_output(capsys, ann, tmp_path):
     assert code == 0
     assert "0 of 1 seizures" in out and "micro-averaged" in out and "exact Poisson" in out
     assert "not scored" in out  # the annotated recordings without predictions are mentioned
+    assert "cal_a, quiet, rec_b" in out  # by name
+
+
+def test_threshold_zero_is_refused(capsys, ann, tmp_path):
+    # At 0 every second would be a detection, also those no window covers (scored as 0).
+    path = predictions(tmp_path / "p.csv", [("rec_a", 0.0, 2.0, 0.0)])
+    code, _, err = run(capsys, "--annotations", ann, "--predictions", path, "--threshold", "0")
+    assert code == 2 and "'threshold'" in err and "a real number > 0" in err
 
 
 def test_seizure_free_recording_only(capsys, ann, tmp_path):

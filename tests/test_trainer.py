@@ -308,3 +308,13 @@ def test_training_steps_never_synchronise_the_gpu(diagnostics):
     finally:
         torch.cuda.set_sync_debug_mode(0)
     assert len(history) == 1 and math.isfinite(history[0]["train_loss"])
+
+
+def test_monitor_refuses_logits_and_targets_of_different_shapes():
+    # (B, 1) logits against (B,) targets broadcast to (B, B): a gradient "share" of 6.0 was reported.
+    monitor = TrainingMonitor()
+    logits = torch.zeros(8, 1, requires_grad=True)
+    with pytest.raises(ValueError, match=r"shapes \(8, 1\) and \(8,\)"):
+        monitor.watch_batch(logits, torch.zeros(8))
+    with pytest.raises(ValueError, match=r"'threshold' parameter of TrainingMonitor"):
+        TrainingMonitor(threshold=float("nan"))

@@ -23,7 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("--predictions", required=True, metavar="FILE", help="predictions CSV to score")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--threshold", type=float, default=None,
-                     help="decision threshold: a second is positive if probability >= T (default 0.5)")
+                     help="decision threshold above 0: a second is positive if probability >= T (default 0.5)")
     how.add_argument("--target-fa-per-24h", type=float, default=None, metavar="X",
                      help="choose the threshold on --calibration for at most X false alarms per 24 h")
     p.add_argument("--calibration", default=None, metavar="FILE",
@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     data, unscored = load_scoring_data(args.annotations, args.predictions)
     if args.target_fa_per_24h is not None:
         cal, _ = load_scoring_data(args.annotations, args.calibration)
+        unscored = [name for name in unscored if name not in cal.truth]  # scored for the choice
         choice = choose_threshold(cal, target_fa_per_24h=args.target_fa_per_24h, postprocessing=post)
         result = validate_threshold(choice, data)
         out, text = result.as_dict(), result.to_text()
@@ -67,11 +68,15 @@ def run(args: argparse.Namespace) -> int:
         threshold = 0.5 if args.threshold is None else args.threshold
         scores = EventScorer(data, postprocessing=post).score(threshold)
         out, text = scores.as_dict(), scores.to_text()
+    # Annotated recordings no predictions name: left out of every figure, and named here.
     out["unscored_annotation_files"] = len(unscored)
+    out["unscored_recordings"] = list(unscored)
     if args.json:
         print(strict_json.dumps(out, indent=2))  # a NaN (no seizure, no detection) is null
     else:
         print(text)
         if unscored:
-            print(f"note: {len(unscored)} annotated recording(s) have no predictions and were not scored")
+            shown = ", ".join(unscored[:10]) + (f" and {len(unscored) - 10} more" if len(unscored) > 10 else "")
+            print(f"note: {len(unscored)} annotated recording(s) have no predictions and were not "
+                  f"scored (their seizures are in no figure above): {shown}")
     return 0

@@ -70,7 +70,7 @@ class DataSettings(_Section):
                                "label_rule 'fraction'")
     sfreq: Real | None = Field(64.0, gt=0, description="a sampling rate in Hz > 0 to resample "
                                "to, or null (native rate)")
-    l_freq: Real | None = Field(None, ge=0, description="a high-pass edge in Hz >= 0, or null")
+    l_freq: Real | None = Field(None, gt=0, description="a high-pass edge in Hz > 0, or null")
     h_freq: Real | None = Field(None, gt=0, description="a low-pass edge in Hz > 0, or null")
 
 

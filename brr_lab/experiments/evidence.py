@@ -141,13 +141,22 @@ def bootstrap_intervals(y_true, logits, recording, *, threshold: float = 0.5, n_
     positive = calls(z, threshold)
     rate = (counts @ np.bincount(rec, weights=positive, minlength=n_rec)) / (
         counts @ np.bincount(rec, minlength=n_rec))
-    both = 0 < y.sum() < y.size
+    # A stratum of one recording is the same in every resample: with fewer than two recordings
+    # holding a seizure the positives never vary, and an interval would claim a certainty
+    # the data cannot give. Undefined instead, and said so.
+    ranking_varies = int(has_pos.sum()) >= 2
+    rate_varies = max(int(has_pos.sum()), int((~has_pos).sum())) >= 2
+    both = 0 < y.sum() < y.size and ranking_varies
     nan = np.full(n_boot, math.nan)
+    method = (METHOD if (n_boot, level) == (N_BOOT, LEVEL) else
+              f"{level:.0%} percentile bootstrap over recordings ({n_boot} resamples, stratified)")
+    if not ranking_varies:
+        method += ("; AUROC/AUPRC intervals undefined: fewer than 2 recordings hold a seizure"
+                   + ("" if rate_varies else ", and no stratum has 2 recordings"))
     return {
         "auroc_ci": interval(_auroc(y, z, rec, counts) if both else nan),
-        "auprc_ci": interval(_auprc(y, z, rec, counts) if y.sum() > 0 else nan),
-        "pred_pos_rate_ci": interval(rate),
+        "auprc_ci": interval(_auprc(y, z, rec, counts) if y.sum() > 0 and ranking_varies else nan),
+        "pred_pos_rate_ci": interval(rate if rate_varies else nan),
         "n_boot": n_boot,
-        "method": METHOD if (n_boot, level) == (N_BOOT, LEVEL) else
-        f"{level:.0%} percentile bootstrap over recordings ({n_boot} resamples, stratified)",
+        "method": method,
     }

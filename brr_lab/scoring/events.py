@@ -103,8 +103,10 @@ class EventScorer:
         return self._seconds[name][0]
 
     def candidate_values(self) -> np.ndarray:
-        """Every distinct per-second probability: the thresholds where detections can change."""
-        return np.unique(np.concatenate([p for p, _ in self._seconds.values()]))
+        """Every distinct per-second probability above 0: the thresholds where detections can
+        change (0 is no threshold: see :meth:`score`)."""
+        values = np.unique(np.concatenate([p for p, _ in self._seconds.values()]))
+        return values[values > 0]
 
     def _counts(self, name: str, mask: np.ndarray) -> tuple[int, int, int]:
         key = (name, hashlib.blake2b(np.packbits(mask).tobytes(), digest_size=16).digest())
@@ -121,8 +123,10 @@ class EventScorer:
 
     def score(self, threshold: float) -> EventScores:
         """SzCORE event scores and window-level scores at ``threshold`` (positive if >= threshold)."""
-        threshold = check_real(threshold, "threshold", "score", low=0.0,
-                               allowed="a real number >= 0 (above 1 detects nothing)")
+        # At 0 every second would be a detection, those no window covers included (they are 0).
+        threshold = check_real(threshold, "threshold", "score", low=0.0, low_open=True,
+                               allowed="a real number > 0 (at 0 every second, covered by a window "
+                                       "or not, is a detection; above 1 nothing is)")
         rows = []
         for name, truth in self.data.truth.items():
             prob, uncovered = self._seconds[name]

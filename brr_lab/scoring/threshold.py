@@ -154,7 +154,7 @@ def choose_threshold(cal_windows, cal_probabilities=None, target_fa_per_24h: flo
     neighbours = check_int(neighbours, "neighbours", where, low=0, allowed="an integer >= 0")
     scorer = EventScorer(data, parameters, postprocessing)
     values = scorer.candidate_values()
-    none = float(np.nextafter(values[-1], np.inf))  # detects nothing
+    none = float(np.nextafter(values[-1] if values.size else 0.0, np.inf))  # detects nothing
     if scorer.score(none).n_seizures == 0:
         raise invalid("cal_windows", where, "calibration data holding at least one seizure",
                       "recordings without seizures")

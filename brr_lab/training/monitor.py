@@ -25,6 +25,7 @@ import warnings
 import torch
 from torch import Tensor
 
+from brr_lab._validation import check_probability, invalid
 from brr_lab.training.diagnosis import Diagnosis, diagnose_metrics
 from brr_lab.training.metrics import UndefinedMetricWarning, auroc, binary_metrics
 
@@ -42,7 +43,7 @@ class TrainingMonitor:
     """
 
     def __init__(self, *, threshold: float = 0.5, setup=None, logit_shift: float = 0.0) -> None:
-        self.threshold = threshold
+        self.threshold = check_probability(threshold, "threshold", "TrainingMonitor")
         self.setup = setup
         self.logit_shift = logit_shift
         self.diagnosis: Diagnosis | None = None
@@ -58,6 +59,10 @@ class TrainingMonitor:
 
     def watch_batch(self, logits: Tensor, targets: Tensor, loss: Tensor | None = None) -> None:
         """Record one training batch; call it after the loss and before ``backward``."""
+        if tuple(logits.shape) != tuple(targets.shape):  # (B, 1) against (B,) would broadcast
+            raise invalid("logits/targets", "TrainingMonitor.watch_batch", "two tensors of one "
+                          "shape (the logits the loss saw, and their targets)",
+                          f"shapes {tuple(logits.shape)} and {tuple(targets.shape)}")
         y = targets.detach().float()
         if logits.requires_grad:
             def on_grad(grad: Tensor) -> None:  # positives' share of |dL/dz|, read at backward

@@ -77,7 +77,7 @@ class BalancedBatchSampler(Sampler[list[int]]):
 
     def __init__(self, labels, *, batch_size: int = 64, pos_fraction: float = 0.5,
                  n_batches: int | None = None, seed: int = 0) -> None:
-        y = torch.as_tensor(labels).detach().flatten().cpu()
+        y = _label_vector(labels, _WHERE)
         if y.numel() == 0:
             raise invalid("labels", _WHERE, "a non-empty sequence of 0/1 labels", "an empty one")
         if not bool(((y == 0) | (y == 1)).all()):
@@ -167,13 +167,26 @@ def _draw(pool: Tensor, count: int, gen: torch.Generator) -> Tensor:
     return torch.cat(passes)[:count]
 
 
+def _label_vector(labels, where: str) -> Tensor:
+    """``labels`` as one label per example: shape (N,) or (N, 1), never a one-hot (N, 2),
+    whose flattening would double the examples and count every one as a positive."""
+    try:
+        y = torch.as_tensor(labels).detach().cpu()
+    except (TypeError, ValueError, RuntimeError):
+        raise invalid("labels", where, "a 1-D sequence of 0/1 labels", type(labels).__name__) from None
+    if y.dim() > 2 or (y.dim() == 2 and y.shape[1] != 1):
+        raise invalid("labels", where, "one 0/1 label per example: shape (N,) or (N, 1)",
+                      f"shape {tuple(y.shape)}")
+    return y.flatten()
+
+
 def batch_composition(labels, batches) -> dict:
     """Measure the positive share of batches of indices (any sampler, or plain shuffling).
 
     Returns ``mean``, ``min`` and ``max`` of the per-batch positive fraction and
     ``n_batches``: the figures to check a sampler against its target.
     """
-    y = torch.as_tensor(labels).detach().flatten().cpu().float()
+    y = _label_vector(labels, "batch_composition").float()
     fractions = [float(y[torch.as_tensor(list(b) if not torch.is_tensor(b) else b)].mean())
                  for b in batches]
     if not fractions:
