@@ -73,3 +73,8 @@ def test_missing_data_folder_names_the_key_and_file(tmp_path, capsys):
     assert main(["train", str(config), "--epochs", "1"]) == 2
     err = capsys.readouterr().err
     assert "'data.path'" in err and "c.yaml" in err and "no_such_folder" in err
+
+
+def test_epochs_below_one_names_the_flag(capsys):
+    assert main(["train", str(EXAMPLES / "clean" / "smoke.yaml"), "--epochs", "0"]) == 2
+    assert "'--epochs' parameter of brr-lab train must be an integer >= 1. Got 0" in capsys.readouterr().err

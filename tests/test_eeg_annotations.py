@@ -83,6 +83,12 @@ def test_missing_column_line(tmp_path):
         parse_annotation_file(write(tmp_path, "# only a header\n", "empty.csv_bi"))
 
 
+def test_a_file_without_rows_is_truncated_not_seizure_free(tmp_path):
+    # A seizure-free TUSZ recording still lists its background: no row at all is a cut file.
+    with pytest.raises(AnnotationError, match="line 6: no annotation row"):
+        parse_annotation_file(write(tmp_path, HEADER))
+
+
 def test_unknown_label_is_an_error_never_background(tmp_path):
     path = write(tmp_path, HEADER + "TERM,0.0,40.0,bckg,1.0\nTERM,40.0,50.0,seizure,1.0\n")
     ann = parse_annotation_file(path, duration_s=100.0)

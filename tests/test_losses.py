@@ -237,3 +237,16 @@ def test_bad_tensor_settings_are_named(name, value):
 def test_tensor_settings_may_not_enlarge_the_logits():
     with pytest.raises(ValueError, match="'gamma'"):
         binary_focal_loss(torch.zeros(3), torch.zeros(3), gamma=torch.zeros(2, 1))
+
+
+@pytest.mark.parametrize("kwargs", [dict(gamma=0.0), dict(gamma=2.0), dict(gamma=0.0, alpha=0.5),
+                                    dict(gamma=2.0, alpha=0.25, pos_weight=torch.tensor(3.0))])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum", "positives"])
+def test_broadcast_targets_give_the_loss_of_the_expanded_targets(kwargs, reduction):
+    # Targets that broadcast are allowed; every path and reduction must treat them as expanded
+    # (the positives count was taken before broadcasting, and plain BCE refused them).
+    z = torch.tensor([[0.3, -1.2, 2.0], [0.1, 0.5, -0.4]])
+    y = torch.tensor([1.0, 0.0, 1.0])
+    got = binary_focal_loss(z, y, reduction=reduction, **kwargs)
+    want = binary_focal_loss(z, y.expand(2, 3).clone(), reduction=reduction, **kwargs)
+    assert torch.allclose(got, want)

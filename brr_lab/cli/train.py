@@ -32,8 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from brr_lab import strict_json
+    from brr_lab._validation import check_int
     from brr_lab.experiments.from_config import Refused, TrainingInterrupted, train_from_config
 
+    if args.epochs is not None:
+        check_int(args.epochs, "--epochs", "brr-lab train", low=1, allowed="an integer >= 1")
     try:
         result = train_from_config(args.config, data=args.data, out=args.out, epochs=args.epochs,
                                    log=lambda line: print(line, file=sys.stderr, flush=True))

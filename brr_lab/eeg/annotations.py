@@ -140,6 +140,10 @@ def parse_annotation_file(path: Path | str, *, duration_s: float | None = None,
     if columns_line is None:
         raise AnnotationError(path, None,
                               f"no column line {','.join(COLUMNS)!r}: not a TUSZ annotation file.")
+    if not rows:  # TUSZ marks background too: no row is a cut file, not a seizure-free recording
+        raise AnnotationError(path, columns_line,
+                              "no annotation row after the column line: a seizure-free TUSZ "
+                              "recording still has its 'bckg' rows; the file looks truncated.")
     return AnnotationFile(path=path, header=header, rows=tuple(rows), notes=notes)
 
 

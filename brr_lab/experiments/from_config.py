@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from brr_lab._validation import check_int
 from brr_lab.experiments.evaluation import event_note, evidence_note
 
 __all__ = ["Refused", "TrainingInterrupted", "TrainingResult", "train_from_config"]
@@ -125,6 +126,7 @@ def train_from_config(path, *, data=None, out=None, epochs: int | None = None, l
     loaded = load_config(path)
     cfg = loaded.config
     if epochs is not None:
+        epochs = check_int(epochs, "epochs", "train_from_config", low=1, allowed="an integer >= 1")
         dumped = cfg.model_dump()
         dumped["trainer"]["epochs"] = epochs
         cfg = TrainConfig.model_validate(dumped)
