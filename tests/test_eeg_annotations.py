@@ -89,6 +89,20 @@ def test_a_file_without_rows_is_truncated_not_seizure_free(tmp_path):
         parse_annotation_file(write(tmp_path, HEADER))
 
 
+def test_a_header_key_twice_names_both_values(tmp_path):
+    text = HEADER.replace("# duration = 100.0000 secs\n", "# duration = 100.0000 secs\n# duration = 50 secs\n")
+    with pytest.raises(AnnotationError, match=r"line 4: a second '# duration = \.\.\.' header line \('50 secs'; the first said '100.0000 secs'\)"):
+        parse_annotation_file(write(tmp_path, text + GOOD_ROWS))
+
+
+def test_the_loader_and_event_scoring_read_a_duration_alike(tmp_path):
+    from brr_lab.scoring.files import read_truth
+
+    path = write(tmp_path, HEADER.replace("100.0000 secs", "100 seconds") + GOOD_ROWS)
+    assert parse_annotation_file(path, duration_s=100.0).header["duration"] == "100 seconds"
+    assert read_truth(path).duration_s == 100.0
+
+
 def test_unknown_label_is_an_error_never_background(tmp_path):
     path = write(tmp_path, HEADER + "TERM,0.0,40.0,bckg,1.0\nTERM,40.0,50.0,seizure,1.0\n")
     ann = parse_annotation_file(path, duration_s=100.0)

@@ -122,10 +122,16 @@ def parse_annotation_file(path: Path | str, *, duration_s: float | None = None,
             if columns_line is not None:
                 raise AnnotationError(path, number, f"a '#' header line after the column line. Got {raw!r}.")
             key, sep, value = text[1:].partition("=")
+            key, value = key.strip(), value.strip()
             if sep:
-                header[key.strip()] = value.strip()
-                if key.strip() == "duration" and duration_s is not None:
-                    _check_duration(value.strip(), duration_s, tolerance_s, path, number, rec)
+                if key in header:  # two values for one header key: neither can be trusted
+                    raise AnnotationError(path, number, f"a second '# {key} = ...' header line "
+                                          f"({value!r}; the first said {header[key]!r}).")
+                header[key] = value
+                if key == "duration":
+                    stated = parse_duration(value, path, number)
+                    if duration_s is not None:
+                        _check_duration(stated, value, duration_s, tolerance_s, path, number, rec)
             continue
         fields = [part.strip() for part in text.split(",")]
         if columns_line is None:
@@ -147,13 +153,19 @@ def parse_annotation_file(path: Path | str, *, duration_s: float | None = None,
     return AnnotationFile(path=path, header=header, rows=tuple(rows), notes=notes)
 
 
-def _check_duration(text: str, duration_s: float, tolerance_s: float, path: Path, line: int,
-                    rec: str) -> None:
+def parse_duration(text: str, path: Path | str, line: int | None) -> float:
+    """Seconds stated by a ``# duration = ...`` header value (``'1750.0000 secs'``): the one
+    reading of it, for the loader and for event scoring alike."""
     match = _DURATION.match(text)
     stated = float(match.group(1)) if match else math.nan
     if not math.isfinite(stated) or stated <= 0:
-        raise AnnotationError(path, line, f"header 'duration' must be a number of seconds > 0 such "
-                                          f"as '1750.0000 secs'. Got {text!r}.")
+        raise AnnotationError(Path(path), line, f"header 'duration' must be a number of seconds > 0 "
+                                                f"such as '1750.0000 secs'. Got {text!r}.")
+    return stated
+
+
+def _check_duration(stated: float, text: str, duration_s: float, tolerance_s: float, path: Path,
+                    line: int, rec: str) -> None:
     if abs(stated - duration_s) > tolerance_s:
         raise AnnotationError(
             path, line, f"header '# duration = {text}' does not match {rec}, which lasts "

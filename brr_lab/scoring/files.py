@@ -10,7 +10,6 @@ background rows is a valid seizure-free recording.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from brr_lab import _validation
 from brr_lab.scoring.inputs import RecordingTruth, ScoringData, scoring_data
 
 HEADER = ("recording", "start_s", "stop_s", "probability")
-_DURATION = re.compile(r"^\s*([0-9.eE+-]+)\s*(secs?|s)?\s*$")
 
 
 class InputFileError(getattr(_validation, "BrrLabError", ValueError)):
@@ -113,19 +111,14 @@ def annotation_files(folder: Path | str) -> dict[str, Path]:
 
 def read_truth(path: Path | str) -> RecordingTruth:
     """Duration (from the ``# duration`` header) and seizure intervals of one ``.csv_bi`` file."""
-    from brr_lab.eeg.annotations import parse_annotation_file, seizure_intervals
+    from brr_lab.eeg.annotations import parse_annotation_file, parse_duration, seizure_intervals
 
     path = Path(path)
-    header = parse_annotation_file(path).header
-    text = header.get("duration")
-    match = _DURATION.match(text or "")
-    try:
-        duration = float(match.group(1)) if match else float("nan")
-    except ValueError:
-        duration = float("nan")
-    if not duration > 0 or duration == float("inf"):
-        raise InputFileError(path, None, f"needs a header line '# duration = <seconds> secs' with a "
-                                         f"duration > 0. Got {text!r}.")
+    text = parse_annotation_file(path).header.get("duration")  # checked there when present
+    if text is None:
+        raise InputFileError(path, None, "needs a header line '# duration = <seconds> secs' (event "
+                                         "scoring takes the recording's length from it).")
+    duration = parse_duration(text, path, None)
     seizures = seizure_intervals(parse_annotation_file(path, duration_s=duration))
     return RecordingTruth(duration_s=duration, seizures=tuple(seizures))
 
