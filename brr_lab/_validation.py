@@ -72,7 +72,7 @@ def check_real(value: Any, param: str, where: str, *, low: float | None = None,
     hi = ")" if high_open else "]"
     text = allowed or (
         f"a real number in {lo}{'-inf' if low is None else _fmt(low)}, "
-        f"{'inf' if high is None else _fmt(high)}{hi}"
+        f"{'inf)' if high is None else _fmt(high) + hi}"
     )
     if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
         raise invalid(param, where, text, value)

@@ -293,3 +293,8 @@ def test_a_high_pass_edge_of_zero_is_refused_as_the_windowing_refuses_it(tmp_pat
     # The audit accepted l_freq 0 and `brr-lab train` then failed in make_windows.
     err = problems(write(tmp_path, "data:\n  l_freq: 0\n"))
     assert "c.yaml:2: data.l_freq" in str(err) and "Hz > 0" in str(err)
+
+
+def test_an_empty_data_path_is_refused_not_read_as_the_working_directory(tmp_path):
+    err = problems(write(tmp_path, "data:\n  path: ''\n"))
+    assert "c.yaml:2: data.path" in str(err)

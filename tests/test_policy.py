@@ -66,3 +66,8 @@ def test_sampler_needs_prevalence():
 def test_bad_values(kwargs, param):
     with pytest.raises(ValueError, match=f"'{param}'"):
         resolve_weighting(**kwargs)
+
+
+def test_alpha_zero_is_the_extreme_partial_correction_and_says_so():
+    setup = resolve_weighting(alpha=0.0, gamma=0.0, prevalence=1 / 13)
+    assert "positives no weight at all" in setup.warning("partial-correction")

@@ -174,3 +174,9 @@ def test_panel_puts_event_sensitivity_beside_auroc_and_calls(tiny_cohort):
     assert "FA/24h" in heatmaps[2].text[0][0]
     titles = [a.text for a in fig.layout.annotations]
     assert any("10 false alarms" in t for t in titles) and "events:" in fig.layout.title.text
+
+
+def test_a_repeated_grid_value_is_refused():
+    # Two identical models would read as two seeds in the result.
+    with pytest.raises(ValueError, match="'alpha' parameter of make_grid must be a list without repeated values"):
+        sweep.make_grid(alpha=[0.25, 0.25])

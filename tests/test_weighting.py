@@ -201,3 +201,20 @@ def test_equivalent_pos_weight_depends_on_where_it_is_matched():
         p_star = float(W.best_constant_prediction(PI, gamma=2.0, **kw))
         assert float(W.best_constant_prediction(PI, gamma=0.0, pos_weight=at_p)) == pytest.approx(p_star)
         assert abs(at_p - r) > 1
+
+
+@pytest.mark.parametrize("kwargs, param", [
+    (dict(prevalence=0.0769, alpha=True), "alpha"),
+    (dict(prevalence=0.0769, alpha="0.25"), "alpha"),
+    (dict(prevalence="0.1", pos_weight=2.0), "prevalence"),
+    (dict(prevalence=0.0769, pos_weight=True), "pos_weight"),
+])
+def test_engine_refuses_bools_and_strings_as_the_loss_does(kwargs, param):
+    with pytest.raises(ValueError, match=f"'{param}' parameter"):
+        W.effective_ratio(**kwargs)
+
+
+@pytest.mark.parametrize("n_pos, n_neg", [(1.5, 10), (True, 10), (-1, 10)])
+def test_counts_are_whole_numbers(n_pos, n_neg):
+    with pytest.raises(ValueError, match="'n_pos' parameter"):
+        W.prevalence_from_counts(n_pos, n_neg)

@@ -59,8 +59,9 @@ class _Section(BaseModel):
 class DataSettings(_Section):
     """Where the windows come from and how they are cut and labelled."""
 
-    path: str | None = Field(None, description="a folder of EDF + .csv_bi files, or null "
-                             "(synthetic recordings)")
+    # min_length 1: an empty path would read whatever EDFs lie in the working directory.
+    path: str | None = Field(None, min_length=1, description="a folder of EDF + .csv_bi files, "
+                             "or null (synthetic recordings)")
     window_s: Real = Field(2.0, gt=0, description="a window length in seconds > 0")
     stride_s: Real = Field(1.0, gt=0, description="a step between windows in seconds > 0")
     label_rule: Literal["any", "fraction"] = Field(

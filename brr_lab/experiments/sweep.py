@@ -102,6 +102,8 @@ def make_grid(*, alpha: Sequence[float | None] = (None,), gamma: Sequence[float]
     for name, values in lists.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
             raise invalid(name, "make_grid", "a non-empty list of values", values)
+        if len(set(values)) < len(values):  # the same model twice would read as two seeds
+            raise invalid(name, "make_grid", "a list without repeated values", list(values))
     return [SweepSetting(alpha=a, gamma=g, pos_weight=w, sampler_fraction=f, seed=s)
             for a, g, w, f, s in itertools.product(alpha, gamma, pos_weight, sampler_fraction, seeds)]
 

@@ -50,11 +50,9 @@ _WHERE = "brr_lab.weighting"
 
 def prevalence_from_counts(n_pos, n_neg) -> np.ndarray:
     """Prevalence ``n_pos / (n_pos + n_neg)``; both counts must be >= 0 and not both 0."""
-    n_pos = np.asarray(n_pos, dtype=float)
-    n_neg = np.asarray(n_neg, dtype=float)
-    for name, value in (("n_pos", n_pos), ("n_neg", n_neg)):
-        if np.any(~np.isfinite(value) | (value < 0)):
-            raise invalid(name, _WHERE, "a count >= 0", value.tolist())
+    # Counts: whole numbers >= 0 (1.5 or True is no count).
+    n_pos = _checked(n_pos, "n_pos", lambda x: (x < 0) | (x != np.round(x)), "a count (an integer >= 0)")
+    n_neg = _checked(n_neg, "n_neg", lambda x: (x < 0) | (x != np.round(x)), "a count (an integer >= 0)")
     total = n_pos + n_neg
     if np.any(total == 0):
         raise invalid("n_pos + n_neg", _WHERE, "> 0", total.tolist())
@@ -64,7 +62,10 @@ def prevalence_from_counts(n_pos, n_neg) -> np.ndarray:
 def _checked(value, name: str, bad, allowed: str) -> np.ndarray:
     """``value`` as a float array; ``invalid`` (one template, the vocabulary's wording of what is
     allowed) where it is not finite or ``bad``. Arrays, so not the scalar checkers."""
-    a = np.asarray(value, dtype=float)
+    raw = np.asarray(value)
+    if raw.dtype.kind not in "iuf":  # True, "0.25": refused here as the loss and policy refuse them
+        raise invalid(name, _WHERE, allowed, value)
+    a = raw.astype(float)
     if np.any(~np.isfinite(a) | bad(a)):
         raise invalid(name, _WHERE, allowed, _show(a))
     return a

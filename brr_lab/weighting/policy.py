@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from brr_lab import weighting
 from brr_lab._validation import (
-    PREVALENCE_ALLOWED, check_alpha, check_fraction, check_gamma, check_pos_weight,
+    PREVALENCE_ALLOWED, BrrLabError, check_alpha, check_fraction, check_gamma, check_pos_weight,
     check_sampler_fraction,
 )
 
@@ -31,7 +31,7 @@ OVER_CORRECTION_FACTOR = 1.5
 _WHERE = "resolve_weighting"
 
 
-class StackedWeightingError(ValueError):
+class StackedWeightingError(BrrLabError):
     """Two or more class-weighting mechanisms are active and the caller did not opt in."""
 
 
@@ -116,7 +116,11 @@ def _warnings(alpha: float | None, prevalence: float | None, mechanisms: list,
     if prevalence is not None:
         imbalance = (1 - prevalence) / prevalence
         corrected = any(m.active for m in mechanisms)
-        if corrected and 0 < eff < imbalance / OVER_CORRECTION_FACTOR:
+        if corrected and eff == 0:  # the extreme of under-correction, not an exception to it
+            warnings.append(("partial-correction", "partial correction: the effective 0:1 gives "
+                             f"positives no weight at all against the data's {imbalance:.3g}:1 "
+                             "imbalance (q* = 1: nothing is ever called positive)"))
+        elif corrected and eff < imbalance / OVER_CORRECTION_FACTOR:
             warnings.append(("partial-correction", f"partial correction: the effective {eff:.3g}:1 "
                              f"is {imbalance / eff:.3g}x less than the data's {imbalance:.3g}:1 "
                              f"imbalance (q* = {qs:.3g})"))
