@@ -258,3 +258,10 @@ def test_folder_is_not_recursive(tmp_path):
     write(tmp_path, "top.yaml", CLEAN)
     result = audit_paths([tmp_path])
     assert [Path(c.file).name for c in result.configs] == ["top.yaml"]
+
+
+def test_min_fraction_under_label_rule_any_is_reported_as_ignored(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("data:\n  label_rule: any\n  min_fraction: 0.3\n")
+    found = [f for f in audit_paths([path]).findings if f.key == "data.min_fraction"]
+    assert found and found[0].line == 3 and "ignored" in found[0].message

@@ -86,3 +86,8 @@ def test_defaults_come_from_the_library(sample, capsys):
 def test_bad_label_rule_is_a_parameter_error(sample, capsys):
     assert main(["inspect", str(sample), "--label-rule", "majority"]) == 2
     assert "'label_rule' parameter of make_windows" in capsys.readouterr().err
+
+
+def test_min_fraction_without_the_fraction_rule_is_refused(sample, capsys):
+    assert main(["inspect", str(sample), "--min-fraction", "0.3"]) == 2
+    assert "'--min-fraction' parameter of brr-lab inspect" in capsys.readouterr().err

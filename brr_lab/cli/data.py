@@ -85,7 +85,13 @@ def _inspect(args: argparse.Namespace) -> int:
     from brr_lab.eeg.loader import check_band, load_recordings
     from brr_lab.eeg.windowing import make_windows
 
-    # Checked before the (slow) loading: swapped edges would make MNE build a band-stop.
+    # Checked before the (slow) loading: swapped edges would make MNE build a band-stop, and
+    # with label rule 'any' a min fraction would be ignored without a word.
+    if hasattr(args, "min_fraction") and getattr(args, "label_rule", "any") == "any":
+        from brr_lab._validation import invalid
+
+        raise invalid("--min-fraction", "brr-lab inspect", "a value only with --label-rule fraction "
+                      "('any' labels a window on any overlap and would ignore it)", args.min_fraction)
     check_band(getattr(args, "l_freq", None), getattr(args, "h_freq", None), "--l-freq", "--h-freq",
                "brr-lab inspect")
     recordings = load_recordings(

@@ -125,6 +125,10 @@ def _setting_findings(loaded: LoadedConfig) -> list[Finding]:
                                 f"high-pass edge l_freq={l_freq:g} Hz is not below low-pass edge "
                                 f"h_freq={h_freq:g} Hz: MNE would build a band-stop filter "
                                 "(removing that band) instead of a band-pass. Swap them."))
+    if cfg.data.label_rule == "any" and "data.min_fraction" in loaded.explicit:
+        findings.append(finding("data.min_fraction", "warning",
+                                "min_fraction is set but label_rule is 'any' (a window is a seizure "
+                                "window on any overlap): the setting is ignored."))
     if not cfg.sampler.balanced and "sampler.target_fraction" in loaded.explicit:
         findings.append(finding("sampler.target_fraction", "warning",
                                 "target_fraction is set but sampler.balanced is false: "
