@@ -83,8 +83,7 @@ def binary_focal_loss(
 
     if logits.dtype in (torch.float16, torch.bfloat16):
         logits = logits.float()
-    # One target per logit (a view): every path, and the count of positives, sees the same data.
-    targets = torch.broadcast_to(targets.to(logits.dtype), logits.shape)
+    targets = torch.broadcast_to(targets.to(logits.dtype), logits.shape)  # one per logit, every path
     if pos_weight is not None:
         pos_weight = pos_weight.to(device=logits.device, dtype=logits.dtype)
 
