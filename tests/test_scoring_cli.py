@@ -11,6 +11,7 @@ from timescoring.scoring import EventScoring
 
 from brr_lab.cli import main
 from brr_lab.scoring import choose_threshold, load_scoring_data
+from brr_lab.scoring.intervals import binomial_ci
 
 
 def csv_bi(folder, name, duration, seizures):
@@ -82,6 +83,8 @@ def test_perfect_shifted_and_seizure_free_match_timescoring(capsys, ann, tmp_pat
     assert d["hours"] == pytest.approx(10200 / 3600)
     assert d["sensitivity"] == 1.0 and d["precision"] == pytest.approx(2 / 3)
     assert d["f1"] == pytest.approx(2 * tp / (2 * tp + fp + ref - tp))
+    lo, hi = d["precision_ci"]  # Clopper-Pearson on 2 seizures among 3 detections
+    assert lo < d["precision"] < hi and (lo, hi) == pytest.approx(binomial_ci(2, 3))
     assert d["fa_per_24h"] == pytest.approx(24 / (10200 / 3600))
     assert d["threshold"] == 0.5 and d["unscored_annotation_files"] == 1
     assert d["unscored_recordings"] == ["cal_a"]  # named, not only counted

@@ -218,3 +218,15 @@ def test_engine_refuses_bools_and_strings_as_the_loss_does(kwargs, param):
 def test_counts_are_whole_numbers(n_pos, n_neg):
     with pytest.raises(ValueError, match="'n_pos' parameter"):
         W.prevalence_from_counts(n_pos, n_neg)
+
+
+def test_alpha_at_its_bounds_gives_exact_limits_without_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero RuntimeWarning leaks to a user
+        assert float(W.best_constant_prediction(0.0769, alpha=0.0)) == 0.0
+        assert float(W.equivalent_pos_weight(0.0769, alpha=0.0)) == 0.0
+        assert float(W.q_star_at(0.3, 0.0769, alpha=0.0)) == 1.0 == float(W.q_star(0.0769, alpha=0.0))
+        assert float(W.best_constant_prediction(0.0769, alpha=1.0)) == 1.0
+        assert float(W.equivalent_pos_weight(0.0769, alpha=1.0)) == float("inf")

@@ -146,6 +146,12 @@ class EventScores:
         return binomial_ci(self.n_detected, self.n_seizures)
 
     @property
+    def precision_ci(self) -> tuple[float, float]:
+        """Clopper-Pearson on the detections that were seizures, each detection one trial."""
+        from brr_lab.scoring.intervals import binomial_ci
+        return binomial_ci(self.n_detected, self.n_detected + self.n_false_alarms)
+
+    @property
     def fa_per_24h_ci(self) -> tuple[float, float]:
         from brr_lab.scoring.intervals import poisson_rate_ci
         return poisson_rate_ci(self.n_false_alarms, self.hours) if self.hours > 0 else (math.nan, math.nan)
@@ -164,18 +170,21 @@ class EventScores:
     def as_dict(self) -> dict:
         return json_safe({
             "threshold": self.threshold, "sensitivity": self.sensitivity,
-            "sensitivity_ci": self.sensitivity_ci, "precision": self.precision, "f1": self.f1,
+            "sensitivity_ci": self.sensitivity_ci, "precision": self.precision,
+            "precision_ci": self.precision_ci, "f1": self.f1,
             "fa_per_24h": self.fa_per_24h, "fa_per_24h_ci": self.fa_per_24h_ci, "hours": self.hours,
             "n_seizures": self.n_seizures, "n_detected": self.n_detected,
             "n_false_alarms": self.n_false_alarms, "n_recordings": self.n_recordings,
             "uncovered_seconds": self.uncovered_seconds, "averaging": AVERAGING,
-            "intervals": {"sensitivity_ci": BINOMIAL_METHOD, "fa_per_24h_ci": POISSON_METHOD},
+            "intervals": {"sensitivity_ci": BINOMIAL_METHOD, "precision_ci": BINOMIAL_METHOD,
+                          "fa_per_24h_ci": POISSON_METHOD, "f1": "no interval (no exact one)"},
             "parameters": self.parameters, "window_level": self.window.as_dict(),
             "notes": self.notes, "recordings": [r.as_dict() for r in self.recordings],
         })
 
     def to_text(self) -> str:
         s_lo, s_hi = self.sensitivity_ci
+        p_lo, p_hi = self.precision_ci
         f_lo, f_hi = self.fa_per_24h_ci
         w = self.window
         p = self.parameters
@@ -185,8 +194,9 @@ class EventScores:
             f"{self.n_recordings} recording(s), {self.hours:.2f} h",
             f"  sensitivity  {_f(self.sensitivity)}  95% CI [{_f(s_lo)}, {_f(s_hi)}]  "
             f"({self.n_detected} of {self.n_seizures} seizures; Clopper-Pearson)",
-            f"  precision    {_f(self.precision)}",
-            f"  F1           {_f(self.f1)}",
+            f"  precision    {_f(self.precision)}  95% CI [{_f(p_lo)}, {_f(p_hi)}]  "
+            f"({self.n_detected} of {self.n_detected + self.n_false_alarms} detections; Clopper-Pearson)",
+            f"  F1           {_f(self.f1)}  (no interval: none is exact)",
             f"  FA per 24 h  {_f(self.fa_per_24h, '.2f')}  95% CI [{_f(f_lo, '.2f')}, {_f(f_hi, '.2f')}]  "
             f"({self.n_false_alarms} false alarm(s) in {self.hours:.2f} h; exact Poisson)",
             f"window level: sensitivity {_f(w.sensitivity)}, precision {_f(w.precision)}, F1 {_f(w.f1)}, "

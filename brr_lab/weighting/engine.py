@@ -202,7 +202,8 @@ def _minimiser(a, b, g) -> np.ndarray:
         hi = np.where(rising, mid, hi)
         lo = np.where(rising, lo, mid)
     z = 0.5 * (lo + hi)
-    return 1.0 / (1.0 + np.exp(-z))
+    # A class with no weight pulls p to its bound exactly (alpha 0 or 1), not to sigmoid(+-40).
+    return np.where(a == 0, 0.0, np.where(b == 0, 1.0, 1.0 / (1.0 + np.exp(-z))))
 
 
 def optimal_prediction(posterior, prevalence, alpha=None, gamma=2.0, pos_weight=None,
@@ -229,8 +230,9 @@ def q_star_at(threshold, prevalence, alpha=None, gamma=2.0, pos_weight=None,
     g = _gamma(gamma)
     w_pos, w_neg = class_weights(alpha, pos_weight)
     s = sampler_odds(prevalence, sampler_fraction)
-    odds = w_neg * _grad_neg(t, g) / (s * w_pos * _grad_pos(t, g))
-    return odds / (1.0 + odds)
+    with np.errstate(divide="ignore", invalid="ignore"):  # alpha 0: odds inf, q* = 1 exactly
+        odds = w_neg * _grad_neg(t, g) / (s * w_pos * _grad_pos(t, g))
+        return np.where(np.isinf(odds), 1.0, odds / (1.0 + odds))
 
 
 def balancing_alpha(prevalence, gamma=2.0, pos_weight=None) -> np.ndarray:
@@ -255,7 +257,8 @@ def equivalent_pos_weight(prevalence, alpha=None, gamma=2.0, pos_weight=None,
     """
     pi = _prevalence(prevalence)
     p = best_constant_prediction(pi, alpha, gamma, pos_weight, sampler_fraction)
-    return p * (1.0 - pi) / (pi * (1.0 - p))
+    with np.errstate(divide="ignore"):  # p* = 1 (alpha 1): no finite pos_weight matches it
+        return p * (1.0 - pi) / (pi * (1.0 - p))
 
 
 def positive_gradient_share(p, prevalence, alpha=None, gamma=2.0, pos_weight=None,
