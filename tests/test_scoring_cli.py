@@ -104,7 +104,15 @@ def test_threshold_zero_is_refused(capsys, ann, tmp_path):
     # At 0 every second would be a detection, also those no window covers (scored as 0).
     path = predictions(tmp_path / "p.csv", [("rec_a", 0.0, 2.0, 0.0)])
     code, _, err = run(capsys, "--annotations", ann, "--predictions", path, "--threshold", "0")
-    assert code == 2 and "'threshold'" in err and "a real number > 0" in err
+    assert code == 2 and "'--threshold' parameter of brr-lab score" in err and "(0, inf)" in err
+
+
+@pytest.mark.parametrize("flag, value", [("--target-fa-per-24h", "-1"), ("--smoothing-s", "2.5"),
+                                         ("--min-event-s", "nan")])
+def test_bad_flags_are_named_as_typed(capsys, ann, tmp_path, flag, value):
+    path = predictions(tmp_path / "p.csv", [("rec_a", 0.0, 2.0, 0.1)])
+    code, _, err = run(capsys, "--annotations", ann, "--predictions", path, flag, value)
+    assert code == 2 and f"'{flag}' parameter of brr-lab score" in err, err
 
 
 def test_seizure_free_recording_only(capsys, ann, tmp_path):

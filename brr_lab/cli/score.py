@@ -39,10 +39,20 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from brr_lab import strict_json
-    from brr_lab._validation import invalid
+    from brr_lab._validation import check_real, invalid
     from brr_lab.scoring import PostProcessing, choose_threshold, load_scoring_data, validate_threshold
     from brr_lab.scoring.events import EventScorer
 
+    # The flags as typed, checked before the library's own checks (which name its parameters).
+    where = "brr-lab score"
+    for flag, value, low_open in (("--threshold", args.threshold, True),
+                                  ("--target-fa-per-24h", args.target_fa_per_24h, False),
+                                  ("--smoothing-s", args.smoothing_s, False),
+                                  ("--min-event-s", args.min_event_s, False)):
+        if value is not None:
+            check_real(value, flag, where, low=0.0, low_open=low_open)
+    if args.smoothing_s != int(args.smoothing_s):
+        raise invalid("--smoothing-s", where, "a whole number of seconds >= 0", args.smoothing_s)
     post = PostProcessing(smoothing_s=args.smoothing_s, min_event_s=args.min_event_s)
     if args.target_fa_per_24h is None and args.calibration is not None:
         raise invalid("--calibration", "brr-lab score", "used only with --target-fa-per-24h",
