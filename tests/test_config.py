@@ -298,3 +298,15 @@ def test_a_high_pass_edge_of_zero_is_refused_as_the_windowing_refuses_it(tmp_pat
 def test_an_empty_data_path_is_refused_not_read_as_the_working_directory(tmp_path):
     err = problems(write(tmp_path, "data:\n  path: ''\n"))
     assert "c.yaml:2: data.path" in str(err)
+
+
+def test_a_merge_key_override_is_no_duplicate(tmp_path):
+    # `<<: *base` brings base's keys in; a key written after it overrides, as YAML defines.
+    from brr_lab.configs.yaml_reader import read_yaml
+
+    text = "base: &b\n  kind: focal\n  alpha: 0.25\nloss:\n  <<: *b\n  alpha: 0.5\n"
+    data, lines = read_yaml(write(tmp_path, text))
+    assert data["loss"] == {"kind": "focal", "alpha": 0.5}
+    assert lines["loss.alpha"] == 6 and lines["loss.kind"] == 2
+    err = problems(write(tmp_path, "loss:\n  alpha: 0.25\n  alpha: 0.5\n", "dup.yaml"))
+    assert "written twice" in str(err)  # a key really written twice still is one

@@ -168,6 +168,7 @@ def _walk_marks(node, prefix: str, lines: dict[str, int], duplicates: list[Probl
     if not isinstance(node, yaml.MappingNode):
         return
     seen: set[str] = set()
+    inherited: set[str] = set()
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         if key_node.tag == _MERGE_TAG:  # `<<: *base` brings base's keys to this level
@@ -182,9 +183,18 @@ def _walk_marks(node, prefix: str, lines: dict[str, int], duplicates: list[Probl
                                       f"a key must be a name (text). Got {shown!r} instead."))
             continue
         key = f"{prefix}{key_node.value}"
+        if not node.start_mark.index <= key_node.start_mark.index <= node.end_mark.index:
+            # Brought in by `<<: *base` (the composer puts the base's keys here): a key written
+            # in this mapping may override it, as YAML defines; that is no duplicate.
+            inherited.add(key)
+            lines.setdefault(key, line)
+            _walk_marks(value_node, key + ".", lines, duplicates)
+            continue
         if key in seen:
             duplicates.append(Problem(key, line, "this key is written twice in one mapping; "
                                       "YAML would keep the last value silently"))
+        if key in inherited and key not in seen:
+            lines[key] = line  # the override is where the value comes from
         seen.add(key)
         lines.setdefault(key, line)
         _walk_marks(value_node, key + ".", lines, duplicates)
