@@ -107,7 +107,7 @@ def test_threshold_zero_is_refused(capsys, ann, tmp_path):
     assert code == 2 and "'--threshold' parameter of brr-lab score" in err and "(0, inf)" in err
 
 
-@pytest.mark.parametrize("flag, value", [("--target-fa-per-24h", "-1"), ("--smoothing-s", "2.5"),
+@pytest.mark.parametrize("flag, value", [("--target-fa-per-24h", "-1"), ("--smoothing-s", "-1"),
                                          ("--min-event-s", "nan")])
 def test_bad_flags_are_named_as_typed(capsys, ann, tmp_path, flag, value):
     path = predictions(tmp_path / "p.csv", [("rec_a", 0.0, 2.0, 0.1)])

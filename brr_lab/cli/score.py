@@ -51,8 +51,6 @@ def run(args: argparse.Namespace) -> int:
                                   ("--min-event-s", args.min_event_s, False)):
         if value is not None:
             check_real(value, flag, where, low=0.0, low_open=low_open)
-    if args.smoothing_s != int(args.smoothing_s):
-        raise invalid("--smoothing-s", where, "a whole number of seconds >= 0", args.smoothing_s)
     post = PostProcessing(smoothing_s=args.smoothing_s, min_event_s=args.min_event_s)
     if args.target_fa_per_24h is None and args.calibration is not None:
         raise invalid("--calibration", "brr-lab score", "used only with --target-fa-per-24h",

@@ -75,9 +75,9 @@ class Measured:
             return f"AUROC undefined in all {self.n_seeds} seeds"
         lows = [r["auroc_ci"][0] for r in self.rows if not is_nan(r["auroc_ci"][0])]
         highs = [r["auroc_ci"][1] for r in self.rows if not is_nan(r["auroc_ci"][1])]
-        spread = _range(values, _f2)
+        same = _f2(min(values)) == _f2(max(values))
         text = (f"AUROC median {statistics.median(values):.2f} ("
-                + (f"seeds {spread}" if "-" in spread else f"{spread} in every seed"))
+                + (f"{_f2(values[0])} in every seed" if same else f"seeds {_range(values, _f2)}"))
         if lows and highs:
             text += f"; per-seed 95% intervals within {min(lows):.2f}-{max(highs):.2f}"
         return text + ")"
