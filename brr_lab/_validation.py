@@ -119,6 +119,17 @@ def check_int(value: Any, param: str, where: str, *, low: int | None = None,
     return int(value)
 
 
+# The seeds brr_lab accepts: numpy's range, which also keeps training.sampler.epoch_seed
+# (seed * 1_000_003 + epoch) inside torch's 64-bit generator seed for any epoch.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(value: Any, param: str, where: str) -> int:
+    """A random seed: an int in [0, MAX_SEED]."""
+    return check_int(value, param, where, low=0, high=MAX_SEED,
+                     allowed=f"an int in [0, {MAX_SEED}] (2**32 - 1)")
+
+
 def check_probability(value: Any, param: str, where: str, *, allowed: str | None = None) -> float:
     """A probability in [0, 1]."""
     return check_real(value, param, where, low=0, high=1, allowed=allowed or "a float in [0, 1]")

@@ -91,6 +91,7 @@ def test_unknown_section_suggests_closest(tmp_path):
     ("sampler:\n  balanced: 1\n", "sampler.balanced", "1"),
     ("sampler:\n  target_fraction: 1.0\n", "sampler.target_fraction", "1.0"),
     ("eval:\n  threshold: 0\n", "eval.threshold", "0"),
+    ("trainer:\n  seed: 4294967296\n", "trainer.seed", "4294967296"),  # 2**32: past MAX_SEED
     ("loss: focal\n", "loss", "'focal'"),
 ])
 def test_wrong_type_or_range_names_key_line_and_value(tmp_path, text, key, value):

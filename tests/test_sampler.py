@@ -3,7 +3,9 @@ import pytest
 import torch
 
 from brr_lab.weighting.policy import StackedWeightingError, resolve_weighting
-from brr_lab.training.sampler import BalancedBatchSampler, batch_composition
+from brr_lab._validation import MAX_SEED
+from brr_lab.training.sampler import BalancedBatchSampler, batch_composition, shuffled_batches
+from brr_lab.training.inputs import seed_everything
 
 
 def _labels(n_pos=20, n_neg=240):
@@ -75,6 +77,8 @@ def test_policy_counts_the_sampler_as_a_mechanism():
     ({"pos_fraction": 0.001}, "pos_fraction"),  # rounds to 0 positives per batch
     ({"batch_size": 1}, "batch_size"),
     ({"n_batches": 0}, "n_batches"),
+    ({"seed": -1}, "seed"),
+    ({"seed": MAX_SEED + 1}, "seed"),  # past it, torch's generator seed overflows
 ])
 def test_bad_settings_name_the_parameter(kwargs, param):
     with pytest.raises(ValueError, match=f"'{param}'"):
@@ -105,3 +109,31 @@ def test_column_labels_are_one_label_per_example():
     y = torch.tensor([0] * 90 + [1] * 10)
     a, b = BalancedBatchSampler(y, batch_size=8), BalancedBatchSampler(y[:, None], batch_size=8)
     assert torch.equal(a.epoch_batches(0), b.epoch_batches(0))
+
+
+@pytest.mark.parametrize("kwargs, param", [
+    ({"batch_size": 0}, "batch_size"),      # was a raw error from torch's split
+    ({"seed": 2**70}, "seed"),              # was a raw overflow from torch's generator
+    ({"seed": True}, "seed"),
+    ({"epoch": -1}, "epoch"),
+    ({"n": 2.5}, "n"),
+])
+def test_shuffled_batches_names_a_bad_argument(kwargs, param):
+    args = {"n": 10, "batch_size": 4, "seed": 0, "epoch": 0, **kwargs}
+    with pytest.raises(ValueError, match=f"'{param}' parameter of shuffled_batches") as info:
+        shuffled_batches(**args)
+    assert repr(kwargs[param]) in str(info.value)
+
+
+def test_the_largest_seed_works_everywhere():
+    batches = shuffled_batches(10, batch_size=4, seed=MAX_SEED, epoch=10**6)
+    assert sorted(torch.cat(batches).tolist()) == list(range(10))
+    BalancedBatchSampler(_labels(), seed=MAX_SEED).epoch_batches(10**6)
+    seed_everything(MAX_SEED)
+    with pytest.raises(ValueError, match="'seed' parameter of seed_everything"):
+        seed_everything(MAX_SEED + 1)
+
+
+def test_an_empty_batch_is_named_not_indexed():
+    with pytest.raises(ValueError, match="an empty batch at position 1"):
+        batch_composition([0, 1, 0], [[0, 1], []])

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from brr_lab._validation import ALPHA_ALLOWED, GAMMA_ALLOWED
+from brr_lab._validation import ALPHA_ALLOWED, GAMMA_ALLOWED, MAX_SEED
 
 __all__ = ["DataSettings", "LossSettings", "SamplerSettings", "TrainerSettings", "EvalSettings",
            "TrainConfig", "NOT_FINITE", "effective_fraction", "resolve_pos_weight"]
@@ -107,7 +107,7 @@ class TrainerSettings(_Section):
     weight_decay: Real = Field(0.0, ge=0, description="a float >= 0")
     grad_clip: Real | None = Field(None, gt=0, description="a max gradient norm > 0, or null "
                                    "(off)")
-    seed: int = Field(0, ge=0, description="an integer >= 0")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description=f"an integer in [0, {MAX_SEED}]")
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$",
                         description="'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
     prior_bias_init: bool = Field(

@@ -40,7 +40,7 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, stack_module_state, vmap
 
-from brr_lab._validation import (check_alpha, check_gamma, check_int, check_pos_weight,
+from brr_lab._validation import (check_alpha, check_gamma, check_pos_weight, check_seed,
                                  check_sampler_fraction, invalid)
 from brr_lab.eeg.cohort import Cohort
 from brr_lab.configs import TrainerSettings
@@ -79,7 +79,7 @@ class SweepSetting:
         for name, check in (("alpha", check_alpha), ("gamma", check_gamma),
                             ("pos_weight", check_pos_weight), ("sampler_fraction", check_sampler_fraction)):
             object.__setattr__(self, name, check(getattr(self, name), where))
-        check_int(self.seed, "seed", where, low=0)
+        check_seed(self.seed, "seed", where)
 
     def label(self) -> str:
         """Short text such as ``a=0.25 g=2 pw=12 sampler=0.5 seed=0``."""

@@ -9,7 +9,7 @@ import torch
 from pydantic import ValidationError
 from torch import Tensor
 
-from brr_lab._validation import invalid
+from brr_lab._validation import check_seed, invalid
 from brr_lab.configs import TrainConfig
 
 __all__ = ["with_overrides", "resolve_device", "seed_everything", "as_xy", "place_data"]
@@ -63,8 +63,9 @@ def resolve_device(device: str) -> torch.device:
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (model initialisation draws from torch's global RNG)."""
+    seed = check_seed(seed, "seed", "seed_everything")
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed)
     torch.manual_seed(seed)
 
 

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
-from brr_lab._validation import check_fraction, check_int, invalid
+from brr_lab._validation import check_fraction, check_int, check_seed, invalid
 
 __all__ = ["BalancedBatchSampler", "SamplerReport", "batch_composition", "shuffled_batches",
            "epoch_seed"]
@@ -99,7 +99,7 @@ class BalancedBatchSampler(Sampler[list[int]]):
         if n_batches is None:
             n_batches = math.ceil(y.numel() / batch_size)
         n_batches = check_int(n_batches, "n_batches", _WHERE, low=1, allowed="None or an int >= 1")
-        seed = check_int(seed, "seed", _WHERE)
+        seed = check_seed(seed, "seed", _WHERE)
         self.batch_size = batch_size
         self.n_pos_per_batch = k
         self.n_batches = n_batches
@@ -116,6 +116,7 @@ class BalancedBatchSampler(Sampler[list[int]]):
 
     def epoch_batches(self, epoch: int) -> Tensor:
         """All batches of one epoch: a ``(n_batches, batch_size)`` int64 tensor of indices."""
+        epoch = check_int(epoch, "epoch", f"{_WHERE}.epoch_batches", low=0)
         gen = torch.Generator().manual_seed(epoch_seed(self.seed, epoch))
         k = self.n_pos_per_batch
         pos = _draw(self.pos_index, self.n_batches * k, gen).view(self.n_batches, k)
@@ -157,6 +158,11 @@ def shuffled_batches(n: int, *, batch_size: int, seed: int, epoch: int) -> tuple
     The trainer and the sweep both draw through this, so one setting and seed sees the
     same batches wherever it trains.
     """
+    where = "shuffled_batches"
+    n = check_int(n, "n", where, low=0)
+    batch_size = check_int(batch_size, "batch_size", where, low=1)
+    seed = check_seed(seed, "seed", where)
+    epoch = check_int(epoch, "epoch", where, low=0)
     gen = torch.Generator().manual_seed(epoch_seed(seed, epoch))
     return torch.randperm(n, generator=gen).split(batch_size)
 
@@ -187,8 +193,13 @@ def batch_composition(labels, batches) -> dict:
     ``n_batches``: the figures to check a sampler against its target.
     """
     y = _label_vector(labels, "batch_composition").float()
-    fractions = [float(y[torch.as_tensor(list(b) if not torch.is_tensor(b) else b)].mean())
-                 for b in batches]
+    fractions = []
+    for i, batch in enumerate(batches):
+        index = torch.as_tensor(list(batch) if not torch.is_tensor(batch) else batch, dtype=torch.long)
+        if index.numel() == 0:
+            raise invalid("batches", "batch_composition", "batches of at least one index",
+                          f"an empty batch at position {i}")
+        fractions.append(float(y[index].mean()))
     if not fractions:
         raise invalid("batches", "batch_composition", "at least one batch", "none")
     return {"mean": sum(fractions) / len(fractions), "min": min(fractions),
