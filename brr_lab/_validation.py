@@ -12,8 +12,14 @@ class BrrLabError(ValueError):
 
 
 def invalid(param: str, where: str, allowed: str, got: Any) -> BrrLabError:
-    """Build the error every brr_lab function raises for a bad argument."""
-    return BrrLabError(f"The '{param}' parameter of {where} must be {allowed}. Got {got!r} instead.")
+    """Build the error every brr_lab function raises for a bad argument.
+
+    It keeps ``param``, ``allowed`` and ``got``, so the command line can name the flag a user
+    typed instead of the library's parameter it fed.
+    """
+    err = BrrLabError(f"The '{param}' parameter of {where} must be {allowed}. Got {got!r} instead.")
+    err.param, err.allowed, err.got = param, allowed, got
+    return err
 
 
 # One rule for every text file brr_lab reads (configs, .csv_bi, .csv):

@@ -37,13 +37,45 @@ def test_balanced_sampler_stacking(capsys):
 
 
 @pytest.mark.parametrize("args,fragment", [
-    (["--alpha", "1.5"], "'alpha'"),
-    (["--pos-weight", "-1"], "'pos_weight'"),
-    (["--sampler-fraction", "1"], "'sampler_fraction'"),
+    (["--alpha", "1.5"], "'--alpha' parameter of brr-lab weights must be None or a float in [0, 1]"),
+    (["--pos-weight", "-1"], "'--pos-weight' parameter of brr-lab weights must be None or a finite float > 0"),
+    (["--sampler-fraction", "1"], "'--sampler-fraction' parameter of brr-lab weights must be None or a positive fraction"),
+    (["--gamma=-2"], "'--gamma' parameter of brr-lab weights must be a finite float >= 0"),
 ])
-def test_bad_values_exit_nonzero_with_library_message(args, fragment, capsys):
+def test_bad_values_exit_nonzero_naming_the_flag_typed(args, fragment, capsys):
     assert main(["weights", "--prevalence", "0.08"] + args) == 2
-    assert fragment in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert fragment in err and "resolve_weighting" not in err, err
+
+
+def test_a_bad_prevalence_names_its_flag_in_every_command(capsys):
+    assert main(["weights", "--prevalence", "0"]) == 2
+    assert "'--prevalence' parameter of brr-lab weights must be a fraction" in capsys.readouterr().err
+    assert main(["audit", "configs/examples/after_fix", "--prevalence", "2"]) == 2
+    assert "'--prevalence' parameter of brr-lab audit must be a fraction" in capsys.readouterr().err
+
+
+def test_a_list_flag_names_the_value_refused(capsys):
+    assert main(["sweep", "--alpha", "none,0.25,2", "--seeds", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "'--alpha' parameter of brr-lab sweep must be None or a float in [0, 1]" in err, err
+    assert "Got 2.0 instead" in err, err
+
+
+def test_a_parameter_not_typed_as_that_flag_keeps_the_library_name():
+    from argparse import Namespace
+
+    from brr_lab._validation import invalid
+    from brr_lab.cli import _as_typed
+
+    # --epochs 5 typed, but the refused 0 came from elsewhere (a config file): not the flag's fault.
+    err = invalid("epochs", "TrainConfig", "an int >= 1", 0)
+    typed = Namespace(command="train", epochs=5)
+    assert _as_typed(err, typed, ["train", "cfg.yaml", "--epochs", "5"]) == str(err)
+    # The same parameter without the flag typed.
+    assert _as_typed(err, Namespace(command="train", epochs=0), ["train", "cfg.yaml"]) == str(err)
+    assert _as_typed(err, Namespace(command="train", epochs=0), ["train", "--epochs", "0"]) == \
+        "The '--epochs' parameter of brr-lab train must be an int >= 1. Got 0 instead."
 
 
 def test_console_entry_point_runs():

@@ -83,9 +83,10 @@ def test_defaults_come_from_the_library(sample, capsys):
             assert q in text, (command, q)
 
 
-def test_bad_label_rule_is_a_parameter_error(sample, capsys):
+def test_bad_label_rule_names_the_flag_typed(sample, capsys):
     assert main(["inspect", str(sample), "--label-rule", "majority"]) == 2
-    assert "'label_rule' parameter of make_windows" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "'--label-rule' parameter of brr-lab inspect must be" in err and "'majority'" in err, err
 
 
 def test_min_fraction_without_the_fraction_rule_is_refused(sample, capsys):

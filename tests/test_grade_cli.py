@@ -43,4 +43,4 @@ def test_text_is_a_table_then_reasons(fake_runs, capsys):
 
 def test_bad_seeds_exit_2_naming_the_parameter(capsys):
     assert main(["grade", "--seeds", "0"]) == 2
-    assert "'seeds'" in capsys.readouterr().err
+    assert "'--seeds' parameter of brr-lab grade must be an int >= 1" in capsys.readouterr().err

@@ -54,9 +54,38 @@ def main(argv: list[str] | None = None) -> int:
               "written as a result.", file=sys.stderr)
         code = INTERRUPTED_EXIT
     except ValueError as err:  # our validation errors name the parameter, value and range
-        print(f"brr-lab {args.command}: error: {err}", file=sys.stderr)
+        print(f"brr-lab {args.command}: error: {_as_typed(err, args, argv)}", file=sys.stderr)
         return 2
     return code
+
+
+def _as_typed(err: ValueError, args: argparse.Namespace, argv: list[str] | None) -> str:
+    """The error, naming the flag the user typed when a library parameter refused its value.
+
+    Only when the flag was typed and the refused value is its value (or one of its list's):
+    a parameter of the same name may have come from a config file instead.
+    """
+    param = getattr(err, "param", None)
+    if not isinstance(param, str) or param.startswith("-") or not hasattr(args, param):
+        return str(err)
+    flag = "--" + param.replace("_", "-")
+    typed = sys.argv[1:] if argv is None else argv
+    if not any(t == flag or t.startswith(flag + "=") for t in typed):
+        return str(err)
+    value = getattr(args, param)
+    candidates = value if isinstance(value, (list, tuple)) else [value]
+    if not any(_same(v, err.got) for v in candidates):
+        return str(err)
+    from brr_lab._validation import invalid
+
+    return str(invalid(flag, f"brr-lab {args.command}", err.allowed, err.got))
+
+
+def _same(a, b) -> bool:
+    try:
+        return a is b or bool(a == b)
+    except Exception:  # noqa: BLE001 - values that do not compare (arrays) are not the typed one
+        return False
 
 
 def run() -> None:

@@ -268,7 +268,7 @@ def test_window_longer_than_the_recording(folder, capsys):
     """Case 6: NumPy's 'window shape cannot be larger than input array shape' before."""
     assert main(["inspect", str(folder), "--window-s", "100"]) == 2
     err = capsys.readouterr().err
-    assert "The 'window_s' parameter of make_windows must be at most the length of every " \
+    assert "The '--window-s' parameter of brr-lab inspect must be at most the length of every " \
            "recording; recording 'synth001_t000' lasts 60 s" in err, err
     assert "Got 100.0 instead" in err
 
