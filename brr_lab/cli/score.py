@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from brr_lab.scoring import PostProcessing, choose_threshold, load_scoring_data, validate_threshold
     from brr_lab.scoring.events import EventScorer
 
-    # The flags as typed, checked before the library's own checks (which name its parameters).
+    # Checked before the files are read (the library checks the same values only after loading).
     where = "brr-lab score"
     for flag, value, low_open in (("--threshold", args.threshold, True),
                                   ("--target-fa-per-24h", args.target_fa_per_24h, False),
